@@ -1,0 +1,151 @@
+/*
+ * cfg.h - pacerd.conf: parsing, validation, environment overrides, dump.
+ *
+ * The format is postgresql.conf's: `key = value` (the `=` is optional),
+ * `#` comments, values quoted with '...' or "..." when they hold spaces or
+ * `#`, durations with units (250ms, 5s, 2min, 1h, 1d), sizes with units
+ * (512B, 64kB, 1MB, 2GB), booleans (on/off, true/false, yes/no, 1/0),
+ * `include 'file'` and `include_if_exists 'file'` (relative to the including
+ * file). A key set twice keeps its last value. One table of keys
+ * (cfg_keys.c) drives parsing, validation, `pacerd -T` and the docs.
+ *
+ * Every error names its place ("pacerd.conf:12: ...") and the loader keeps
+ * going after an error, so one run reports every mistake in a file.
+ *
+ * Callers: the master (before fork; workers read the result, never change
+ * it), pacerctl, tests and the fuzz target. The environment wins over the
+ * file for keys that have an environment variable (secrets, URLs).
+ */
+#ifndef PACER_CFG_H
+#define PACER_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* The effective configuration. Durations are milliseconds, sizes bytes.
+ * Strings are never NULL (an unset string is ""). Owned by the struct;
+ * free with cfg_free(). */
+struct cfg {
+	/* listening */
+	char *listen;
+	int64_t listen_backlog;
+	/* process */
+	char *user;
+	char *group;
+	char *run_dir;
+	char *pidfile;
+	/* workers */
+	int64_t start_workers;
+	int64_t min_spare_workers;
+	int64_t max_spare_workers;
+	int64_t max_workers;
+	int64_t worker_connections;
+	int64_t max_requests_per_worker;
+	int64_t max_worker_rss;
+	/* timeouts */
+	int64_t request_timeout;
+	int64_t shutdown_timeout;
+	int64_t keepalive_timeout;
+	int64_t client_header_timeout;
+	int64_t client_body_timeout;
+	/* limits */
+	int64_t max_header_size;
+	int64_t max_body_size;
+	int64_t max_keepalive_requests;
+	/* database */
+	char *database_url;
+	char *database_read_url;
+	int64_t database_connect_timeout;
+	int64_t statement_timeout;
+	/* redis */
+	char *redis_url;
+	int64_t redis_connect_timeout;
+	int64_t redis_timeout;
+	/* secrets and providers */
+	char *master_key;
+	char *strava_client_id;
+	char *strava_client_secret;
+	char *fitbit_client_id;
+	char *fitbit_client_secret;
+	/* logging */
+	int log_level;       /* enum log_level */
+	int log_format;      /* enum log_format */
+	int log_destination; /* enum log_dest */
+	char *log_file;
+	int syslog_facility; /* a LOG_* facility from <syslog.h> */
+	char *syslog_ident;
+
+	/* Where each key's value came from, indexed like cfg_keys_table. */
+	struct cfg_origin *origin;
+	/* Names of the files read, owned here; origins point into them. */
+	char **files;
+	size_t nfiles;
+};
+
+enum cfg_source {
+	CFG_SRC_DEFAULT,
+	CFG_SRC_FILE,
+	CFG_SRC_ENV,
+};
+
+struct cfg_origin {
+	enum cfg_source source;
+	const char *file; /* CFG_SRC_FILE: borrowed from cfg->files */
+	int line;
+};
+
+/* Error messages collected by a load, in the order found. */
+struct cfg_errs {
+	char **msg;
+	size_t n;
+	size_t dropped; /* errors past CFG_MAX_ERRORS, counted only */
+};
+
+#define CFG_MAX_ERRORS 100
+#define CFG_MAX_FILE_SIZE (1024 * 1024)
+#define CFG_MAX_INCLUDE_DEPTH 16
+
+/* Load flags. */
+#define CFG_NO_ENV 0x1     /* ignore the environment (tests, fuzzing) */
+#define CFG_NO_INCLUDE 0x2 /* `include` is an error (fuzzing) */
+
+/* A configuration holding every default. NULL when out of memory.
+ * Caller frees with cfg_free(). */
+struct cfg *cfg_new(void);
+void cfg_free(struct cfg **cfg);
+
+/*
+ * Read path (and its includes) into cfg, then apply the environment, then
+ * check the keys against each other. Returns 0, or -1 with every problem
+ * in errs (cfg then holds what could be applied; do not use it to serve).
+ * A path that cannot be read is an error. Caller frees errs with
+ * cfg_errs_free() in either case.
+ */
+int cfg_load(struct cfg *cfg, const char *path, unsigned flags,
+    struct cfg_errs *errs);
+
+/* As cfg_load, on text already in memory; name is used in messages and
+ * relative includes resolve against the working directory. */
+int cfg_load_buffer(struct cfg *cfg, const char *name, const char *data,
+    size_t len, unsigned flags, struct cfg_errs *errs);
+
+void cfg_errs_free(struct cfg_errs *errs);
+
+/* Append the effective configuration to out as a pacerd.conf-style text:
+ * every key, its value (secrets masked) and a comment naming its source.
+ * Returns 0, or -1 if out overflowed. */
+int cfg_dump(const struct cfg *cfg, struct buf *out);
+
+/* Render key i's current value in config syntax (unquoted, unmasked). */
+int cfg_value_string(const struct cfg *cfg, size_t i, struct buf *out);
+
+/* Split the `listen` value: calls fn for each address with host (empty for
+ * "all addresses", brackets removed for IPv6) and port. Stops at the first
+ * non-zero return and returns it. */
+int cfg_listen_foreach(const char *listen,
+    int (*fn)(const char *host, const char *port, void *arg), void *arg);
+
+#endif /* PACER_CFG_H */
