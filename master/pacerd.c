@@ -1,0 +1,151 @@
+/*
+ * pacerd.c - the pacerd entry point: command line, configuration test and
+ * dump.
+ *
+ * Runs in the master process only. This version checks and prints the
+ * configuration (-t, -T) and reports its build (-V); the prefork server
+ * that serves requests is not built yet, and pacerd says so instead of
+ * pretending to start.
+ *
+ * Exit codes: 0 success, 1 a problem to fix (bad configuration, bad
+ * usage), 2 fatal internal error (no point in retrying).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "log.h"
+#include "version.h"
+
+#define DEFAULT_CONFIG PACER_SYSCONFDIR "/pacerd.conf"
+
+enum mode { MODE_SERVE, MODE_TEST, MODE_SHOW };
+
+static void usage(FILE *fp)
+{
+	(void)fprintf(fp,
+	    "usage: pacerd [-f file] [-t | -T | -V | -h]\n"
+	    "\n"
+	    "  -f, --config FILE   configuration file (default %s)\n"
+	    "  -t, --test          check the configuration and exit\n"
+	    "  -T, --show-config   print the effective configuration, with "
+	    "the\n"
+	    "                      source of each value (secrets masked), and "
+	    "exit\n"
+	    "  -V, --version       print the version, build options and "
+	    "libraries\n"
+	    "  -h, --help          print this help\n"
+	    "\n"
+	    "See pacerd(8) and pacerd.conf(5).\n",
+	    DEFAULT_CONFIG);
+}
+
+/* Load path into a new cfg; print every error on stderr. */
+static struct cfg *load(const char *path)
+{
+	struct cfg_errs errs = {0};
+	struct cfg *cfg;
+	size_t i;
+
+	if ((cfg = cfg_new()) == NULL) {
+		log_errx("could not allocate the configuration");
+		return NULL;
+	}
+	if (cfg_load(cfg, path, 0, &errs) != 0) {
+		for (i = 0; i < errs.n; i++)
+			(void)fprintf(stderr, "%s\n", errs.msg[i]);
+		if (errs.dropped > 0)
+			(void)fprintf(stderr, "%s: %zu more errors not shown\n",
+			    path, errs.dropped);
+		(void)fprintf(stderr,
+		    "pacerd: configuration %s has %zu error%s\n", path,
+		    errs.n + errs.dropped,
+		    errs.n + errs.dropped == 1 ? "" : "s");
+		cfg_free(&cfg);
+	}
+	cfg_errs_free(&errs);
+	return cfg;
+}
+
+static int print_buf(struct buf *b)
+{
+	if (b->overflow) {
+		log_errx("output too large");
+		return 2;
+	}
+	if (fwrite(b->data, 1, b->len, stdout) != b->len ||
+	    fflush(stdout) != 0) {
+		log_err("could not write to standard output");
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'f'},
+	    {"test", no_argument, NULL, 't'},
+	    {"show-config", no_argument, NULL, 'T'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_CONFIG;
+	enum mode mode = MODE_SERVE;
+	struct cfg *cfg = NULL;
+	struct buf out;
+	int ch, rc;
+
+	log_init("master");
+	while ((ch = getopt_long(argc, argv, "f:tTVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': path = optarg; break;
+		case 't': mode = MODE_TEST; break;
+		case 'T': mode = MODE_SHOW; break;
+		case 'V':
+			buf_init_dynamic(&out, 64 * 1024);
+			(void)version_report(&out, "pacerd");
+			rc = print_buf(&out);
+			buf_free(&out);
+			return rc;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		(void)fprintf(stderr, "pacerd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+
+	if ((cfg = load(path)) == NULL)
+		return 1;
+	switch (mode) {
+	case MODE_TEST:
+		(void)printf("pacerd: configuration ok: %s\n", path);
+		rc = 0;
+		break;
+	case MODE_SHOW:
+		buf_init_dynamic(&out, 1024 * 1024);
+		(void)cfg_dump(cfg, &out);
+		rc = print_buf(&out);
+		buf_free(&out);
+		break;
+	case MODE_SERVE:
+	default:
+		(void)fprintf(stderr,
+		    "pacerd: configuration ok, but serving is not "
+		    "built yet in pacer %s: only -t, -T and -V work\n",
+		    version_string());
+		rc = 1;
+		break;
+	}
+	cfg_free(&cfg);
+	return rc;
+}

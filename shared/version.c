@@ -1,0 +1,43 @@
+/*
+ * version.c - version and build report; see version.h.
+ */
+#include "version.h"
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <jwt.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+
+const char *version_string(void)
+{
+	return PACKAGE_VERSION;
+}
+
+int version_report(struct buf *out, const char *prog)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	const char *args = PACER_CONFIGURE_ARGS;
+	int pq = PQlibVersion();
+
+	(void)buf_printf(out, "%s %s\n", prog, PACKAGE_VERSION);
+	(void)buf_printf(out, "build: %s\n", PACER_BUILD_OPTIONS);
+	while (*args == ' ')
+		args++;
+	(void)buf_printf(out, "configure arguments: %s\n",
+	    args[0] != '\0' ? args : "(none)");
+	(void)buf_puts(out, "libraries:\n");
+	(void)buf_printf(out, "  libpq %d.%d\n", pq / 10000, pq % 10000);
+	(void)buf_printf(out, "  json-c %s\n", json_c_version());
+	(void)buf_printf(out, "  %s\n", OpenSSL_version(OPENSSL_VERSION));
+	(void)buf_printf(out, "  libcurl %s (%s)\n", cv->version,
+	    cv->ssl_version != NULL ? cv->ssl_version : "no TLS");
+	(void)buf_printf(out, "  hiredis %d.%d.%d (built with)\n",
+	    HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+	(void)buf_printf(out, "  libjwt %s (built with)\n",
+	    PACER_LIBJWT_VERSION);
+	return out->overflow ? -1 : 0;
+}

@@ -1,0 +1,19 @@
+/*
+ * version.h - what `pacerd -V` and `pacerctl -V` print: the version, the
+ * build options and the versions of the libraries linked (run-time where
+ * the library can tell, build-time otherwise).
+ *
+ * Callers: pacerd and pacerctl, at start.
+ */
+#ifndef PACER_VERSION_H
+#define PACER_VERSION_H
+
+#include "buf.h"
+
+/* Append the report for program prog to out. Returns 0, or -1 on overflow. */
+int version_report(struct buf *out, const char *prog);
+
+/* The package version string, e.g. "0.1.0". */
+const char *version_string(void);
+
+#endif /* PACER_VERSION_H */
