@@ -1,0 +1,39 @@
+/*
+ * testutil.h - helpers shared by the Criterion tests: run a program and
+ * capture what it prints, make temporary files and folders, read files,
+ * and find the source and build trees.
+ */
+#ifndef PACER_TESTUTIL_H
+#define PACER_TESTUTIL_H
+
+#include <stddef.h>
+
+struct tu_run {
+	int status; /* exit code, or 128 + signal number */
+	char *out;  /* standard output, NUL-terminated */
+	char *err;  /* standard error, NUL-terminated */
+};
+
+/* Run argv[0] (a path) with argv, the current environment plus env
+ * ("NAME=value" strings, NULL-terminated, may be NULL), and no standard
+ * input. Killed after 30 s. Returns 0, or -1 if it could not be run. */
+int tu_run(struct tu_run *r, char *const argv[], char *const env[]);
+void tu_run_free(struct tu_run *r);
+
+/* A new private folder under TMPDIR; caller frees the string. */
+char *tu_tmpdir(void);
+
+/* Write content to dir/name; returns the path (caller frees). */
+char *tu_write(const char *dir, const char *name, const char *content);
+
+/* A whole file, NUL-terminated (caller frees), or NULL. */
+char *tu_read(const char *path, size_t *len);
+
+/* Path of a file in the source or build tree (caller frees). */
+char *tu_srcpath(const char *rel);
+char *tu_buildpath(const char *rel);
+
+/* Number of lines in s that contain needle. */
+size_t tu_count_lines_with(const char *s, const char *needle);
+
+#endif

@@ -1,0 +1,507 @@
+/*
+ * test_cfg.c - the pacerd.conf parser: syntax, quoting, includes, error
+ * places, environment overrides, cross-key checks and the -T dump.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "cfg_keys.h"
+#include "testutil.h"
+
+static struct cfg *cfg;
+static struct cfg_errs errs;
+
+static void setup(void)
+{
+	cfg = cfg_new();
+	cr_assert(not(eq(ptr, cfg, NULL)));
+	memset(&errs, 0, sizeof(errs));
+}
+
+static void teardown(void)
+{
+	cfg_errs_free(&errs);
+	cfg_free(&cfg);
+}
+
+TestSuite(cfg, .init = setup, .fini = teardown);
+
+static int load(const char *text)
+{
+	return cfg_load_buffer(cfg, "pacerd.conf", text, strlen(text),
+	    CFG_NO_ENV, &errs);
+}
+
+static char *all_errors(void)
+{
+	static char store[8192];
+	struct buf b;
+	size_t i;
+
+	buf_init_fixed(&b, store, sizeof(store));
+	for (i = 0; i < errs.n; i++)
+		(void)buf_printf(&b, "%s\n", errs.msg[i]);
+	return store;
+}
+
+static const struct cfg_origin *origin(const char *key)
+{
+	return &cfg->origin[cfg_keys_find(key) - cfg_keys_table];
+}
+
+Test(cfg, comments_blank_lines_optional_equals_and_crlf)
+{
+	const char *text = "# a comment\n"
+	                   "\n"
+	                   "   \t\n"
+	                   "max_workers = 32   # trailing comment\n"
+	                   "start_workers 3\r\n"
+	                   "\tlog_format=json\n"
+	                   "listen = 0.0.0.0:9000"; /* no final newline */
+
+	cr_assert(eq(int, load(text), 0), "errors: %s", all_errors());
+	cr_assert(eq(i64, cfg->max_workers, 32));
+	cr_assert(eq(i64, cfg->start_workers, 3));
+	cr_assert(eq(int, cfg->log_format, 1));
+	cr_assert(eq(str, cfg->listen, "0.0.0.0:9000"));
+	cr_assert(eq(int, origin("start_workers")->line, 5));
+	cr_assert(eq(str, (char *)origin("listen")->file, "pacerd.conf"));
+}
+
+Test(cfg, quoted_values_keep_hashes_spaces_and_escapes)
+{
+	const char *text =
+	    "syslog_ident = 'pacer-api'\n"
+	    "strava_client_id = 'it''s # not a comment'\n"
+	    "fitbit_client_id = \"tab\\there \\\"quoted\\\"\"  # comment\n"
+	    "user = ''\n";
+
+	cr_assert(eq(int, load(text), 0), "errors: %s", all_errors());
+	cr_assert(eq(str, cfg->syslog_ident, "pacer-api"));
+	cr_assert(eq(str, cfg->strava_client_id, "it's # not a comment"));
+	cr_assert(eq(str, cfg->fitbit_client_id, "tab\there \"quoted\""));
+	cr_assert(eq(str, cfg->user, ""));
+}
+
+Test(cfg, units_with_and_without_a_blank)
+{
+	cr_assert(
+	    eq(int,
+	        load("request_timeout = 2min\nkeepalive_timeout = '250 ms'\n"
+	             "max_body_size = 64kB\nmax_worker_rss = 2GB\n"
+	             "shutdown_timeout = 0\nmax_header_size = 2048\n"),
+	        0),
+	    "errors: %s", all_errors());
+	cr_assert(eq(i64, cfg->request_timeout, 120000));
+	cr_assert(eq(i64, cfg->keepalive_timeout, 250));
+	cr_assert(eq(i64, cfg->max_body_size, 65536));
+	cr_assert(eq(i64, cfg->max_worker_rss, 2LL << 30));
+	cr_assert(eq(i64, cfg->shutdown_timeout, 0));
+	cr_assert(eq(i64, cfg->max_header_size, 2048));
+}
+
+Test(cfg, later_setting_wins_and_records_its_line)
+{
+	cr_assert(eq(int, load("max_workers = 10\nmax_workers = 20\n"), 0));
+	cr_assert(eq(i64, cfg->max_workers, 20));
+	cr_assert(eq(int, origin("max_workers")->line, 2));
+	cr_assert(eq(int, origin("max_workers")->source, CFG_SRC_FILE));
+}
+
+Test(cfg, five_mistakes_are_all_reported_with_their_lines)
+{
+	const char *text = "listen = 127.0.0.1:8080\n"
+	                   "max_wokers = 10\n"
+	                   "keepalive_timeout = 5 parsecs\n"
+	                   "log_format = xml\n"
+	                   "\n"
+	                   "max_workers = 100000\n"
+	                   "= 3\n"
+	                   "user = 'unterminated\n";
+
+	cr_assert(eq(int, load(text), -1));
+	cr_assert(eq(sz, errs.n, 6), "errors: %s", all_errors());
+	cr_expect(eq(str, errs.msg[0],
+	    "pacerd.conf:2: unknown key \"max_wokers\" (did you mean "
+	    "\"max_workers\"?)"));
+	cr_expect(eq(str, errs.msg[1],
+	    "pacerd.conf:3: keepalive_timeout: \"5 parsecs\" is not a duration "
+	    "(a whole number and a unit: ms, s, min, h, d)"));
+	cr_expect(eq(str, errs.msg[2],
+	    "pacerd.conf:4: log_format: \"xml\" is not one of: text, json"));
+	cr_expect(eq(str, errs.msg[3],
+	    "pacerd.conf:6: max_workers: 100000 is out of range (1 to 4096)"));
+	cr_expect(eq(str, errs.msg[4],
+	    "pacerd.conf:7: syntax error: expected a key name at \"= 3\""));
+	cr_expect(eq(str, errs.msg[5],
+	    "pacerd.conf:8: user: unterminated quoted string"));
+}
+
+Test(cfg, missing_value_and_text_after_quotes_are_errors)
+{
+	cr_assert(eq(int,
+	    load("listen =\nsyslog_ident = 'a' b\nsyslog_ident = 'x' # ok\n"),
+	    -1));
+	cr_assert(eq(sz, errs.n, 2), "errors: %s", all_errors());
+	cr_expect(eq(str, errs.msg[0],
+	    "pacerd.conf:1: listen: missing value (write '' for an empty "
+	    "one)"));
+	cr_expect(eq(str, errs.msg[1],
+	    "pacerd.conf:2: syslog_ident: unexpected text after the quoted "
+	    "value: \"b\""));
+	cr_expect(eq(str, cfg->syslog_ident, "x"));
+}
+
+Test(cfg, control_characters_in_errors_are_escaped)
+{
+	cr_assert(eq(int, load("log_level = \"a\\nb\x01\"\n"), -1));
+	cr_assert(eq(str, errs.msg[0],
+	    "pacerd.conf:1: log_level: \"a\\x0ab\\x01\" is not one of: debug, "
+	    "info, warn, error"));
+}
+
+Test(cfg, nul_byte_in_a_value_is_refused)
+{
+	static const char text[] = "syslog_ident = 'ab\0cd'\n";
+
+	cr_assert(eq(int,
+	    cfg_load_buffer(cfg, "pacerd.conf", text, sizeof(text) - 1,
+	        CFG_NO_ENV, &errs),
+	    -1));
+	cr_assert(not(eq(ptr, strstr(errs.msg[0], "NUL byte"), NULL)), "got %s",
+	    errs.msg[0]);
+}
+
+Test(cfg, include_reads_a_file_relative_to_the_includer)
+{
+	char *dir = tu_tmpdir(), *sub, *main_path;
+	char subdir[512];
+
+	(void)snprintf(subdir, sizeof(subdir), "%s/conf.d", dir);
+	cr_assert(eq(int, mkdir(subdir, 0700), 0));
+	sub = tu_write(subdir, "workers.conf",
+	    "max_workers = 12\n\nstart_workers = 2\n");
+	main_path = tu_write(dir, "pacerd.conf",
+	    "max_workers = 50\ninclude 'conf.d/workers.conf'\n"
+	    "include_if_exists 'conf.d/absent.conf'\nlisten = 9999\n");
+	cr_assert(eq(int, cfg_load(cfg, main_path, CFG_NO_ENV, &errs), 0),
+	    "errors: %s", all_errors());
+	cr_assert(eq(i64, cfg->max_workers, 12));
+	cr_assert(eq(int, origin("start_workers")->line, 3));
+	cr_assert(not(eq(ptr,
+	    strstr(origin("start_workers")->file, "conf.d/workers.conf"),
+	    NULL)));
+	cr_assert(eq(str, cfg->listen, "9999"));
+	free(sub);
+	free(main_path);
+	free(dir);
+}
+
+Test(cfg, missing_include_names_the_file_and_the_reason)
+{
+	char *dir = tu_tmpdir(), *p;
+	char want[600];
+
+	p = tu_write(dir, "pacerd.conf",
+	    "# header\n\ninclude \"x.conf\"\nmax_workers = 5\n");
+	cr_assert(eq(int, cfg_load(cfg, p, CFG_NO_ENV, &errs), -1));
+	(void)snprintf(want, sizeof(want),
+	    "%s:3: include \"x.conf\": No such file or directory", p);
+	cr_assert(eq(str, errs.msg[0], want));
+	cr_assert(eq(i64, cfg->max_workers, 5),
+	    "parsing stopped at the bad include");
+	free(p);
+	free(dir);
+}
+
+Test(cfg, include_loop_is_detected_and_shown)
+{
+	char *dir = tu_tmpdir(), *a, *b;
+
+	a = tu_write(dir, "a.conf", "include 'b.conf'\n");
+	b = tu_write(dir, "b.conf", "max_workers = 70\ninclude 'a.conf'\n");
+	cr_assert(eq(int, cfg_load(cfg, a, CFG_NO_ENV, &errs), -1));
+	cr_assert(eq(sz, errs.n, 1), "errors: %s", all_errors());
+	cr_assert(not(eq(ptr,
+	              strstr(errs.msg[0],
+	                  "b.conf:2: include \"a.conf\": include loop ("),
+	              NULL)),
+	    "got %s", errs.msg[0]);
+	cr_assert(not(eq(ptr, strstr(errs.msg[0], "a.conf -> "), NULL)),
+	    "got %s", errs.msg[0]);
+	free(a);
+	free(b);
+	free(dir);
+}
+
+Test(cfg, self_include_is_a_loop)
+{
+	char *dir = tu_tmpdir(), *a;
+
+	a = tu_write(dir, "a.conf", "include 'a.conf'\n");
+	cr_assert(eq(int, cfg_load(cfg, a, CFG_NO_ENV, &errs), -1));
+	cr_assert(not(eq(ptr, strstr(errs.msg[0], "include loop"), NULL)),
+	    "got %s", errs.msg[0]);
+	free(a);
+	free(dir);
+}
+
+Test(cfg, include_of_a_directory_is_refused)
+{
+	cr_assert(eq(int, load("include '/'\n"), -1));
+	cr_assert(eq(str, errs.msg[0],
+	    "pacerd.conf:1: include \"/\": not a regular file"));
+}
+
+Test(cfg, includes_can_be_forbidden)
+{
+	cr_assert(eq(int,
+	    cfg_load_buffer(cfg, "f", "include 'x'\n", 12,
+	        CFG_NO_ENV | CFG_NO_INCLUDE, &errs),
+	    -1));
+	cr_assert(eq(str, errs.msg[0],
+	    "f:1: include \"x\": includes are not allowed here"));
+}
+
+Test(cfg, unreadable_main_file_is_one_clear_error)
+{
+	cr_assert(eq(int,
+	    cfg_load(cfg, "/nonexistent/pacerd.conf", CFG_NO_ENV, &errs), -1));
+	cr_assert(eq(str, errs.msg[0],
+	    "/nonexistent/pacerd.conf: No such file or directory"));
+}
+
+Test(cfg, error_count_is_capped)
+{
+	struct buf text;
+	int i;
+
+	buf_init_dynamic(&text, 1 << 20);
+	for (i = 0; i < CFG_MAX_ERRORS + 20; i++)
+		(void)buf_puts(&text, "nope = 1\n");
+	cr_assert(eq(int, load(buf_str(&text)), -1));
+	cr_assert(eq(sz, errs.n, CFG_MAX_ERRORS));
+	cr_assert(eq(sz, errs.dropped, 20));
+	buf_free(&text);
+}
+
+Test(cfg, environment_wins_over_the_file)
+{
+	const char *text =
+	    "database_url = 'postgresql://file@db/pacer'\nredis_url = "
+	    "'redis://file:6379/0'\n";
+
+	cr_assert(
+	    eq(int, setenv("DATABASE_URL", "postgresql://env@db/pacer", 1), 0));
+	cr_assert(
+	    eq(int, setenv("REDIS_URL", "", 1), 0)); /* empty counts as unset */
+	cr_assert(eq(int,
+	              cfg_load_buffer(cfg, "pacerd.conf", text, strlen(text), 0,
+	                  &errs),
+	              0),
+	    "errors: %s", all_errors());
+	cr_assert(eq(str, cfg->database_url, "postgresql://env@db/pacer"));
+	cr_assert(eq(int, origin("database_url")->source, CFG_SRC_ENV));
+	cr_assert(eq(str, cfg->redis_url, "redis://file:6379/0"));
+	cr_assert(eq(int, origin("redis_url")->source, CFG_SRC_FILE));
+}
+
+Test(cfg, bad_environment_value_names_the_variable)
+{
+	cr_assert(eq(int, setenv("PACER_MASTER_KEY", "tooshort", 1), 0));
+	cr_assert(
+	    eq(int, cfg_load_buffer(cfg, "pacerd.conf", "", 0, 0, &errs), -1));
+	cr_assert(not(eq(ptr,
+	              strstr(errs.msg[0],
+	                  "environment variable PACER_MASTER_KEY: master_key: "
+	                  "must be the base64 of 32 bytes"),
+	              NULL)),
+	    "got %s", errs.msg[0]);
+	cr_assert(eq(ptr, strstr(errs.msg[0], "tooshort"), NULL),
+	    "a secret was echoed: %s", errs.msg[0]);
+}
+
+Test(cfg, no_env_flag_ignores_the_environment)
+{
+	cr_assert(eq(int, setenv("REDIS_URL", "redis://elsewhere:1/0", 1), 0));
+	cr_assert(eq(int, load(""), 0));
+	cr_assert(eq(str, cfg->redis_url, "redis://127.0.0.1:6379/0"));
+}
+
+Test(cfg, secret_errors_never_echo_the_value)
+{
+	cr_assert(eq(int,
+	    load("database_url = 'postgresql://u:hunter2@[::1/db'\n"), -1));
+	cr_assert(eq(ptr, strstr(errs.msg[0], "hunter2"), NULL),
+	    "secret in: %s", errs.msg[0]);
+}
+
+Test(cfg, cross_checks_point_at_the_later_line)
+{
+	cr_assert(eq(int,
+	    load("max_workers = 8\nstart_workers = 9\nmin_spare_workers = 8\n"
+	         "group = staff\n"),
+	    -1));
+	cr_assert(eq(sz, errs.n, 3), "errors: %s", all_errors());
+	cr_expect(eq(str, errs.msg[0],
+	    "pacerd.conf:2: start_workers (9) must not exceed max_workers "
+	    "(8)"));
+	cr_expect(eq(str, errs.msg[1],
+	    "pacerd.conf:3: min_spare_workers (8) must be less than "
+	    "max_spare_workers (8)"));
+	cr_expect(eq(str, errs.msg[2],
+	    "pacerd.conf:4: group is set but user is not (workers change both "
+	    "or neither)"));
+}
+
+Test(cfg, spare_workers_cannot_exceed_the_cap)
+{
+	cr_assert(
+	    eq(int, load("max_workers = 4\nmax_spare_workers = 6\n"), -1));
+	cr_assert(eq(sz, errs.n, 1), "errors: %s", all_errors());
+	cr_expect(eq(str, errs.msg[0],
+	    "pacerd.conf:2: max_spare_workers (6) must not exceed max_workers "
+	    "(4)"));
+}
+
+Test(cfg, file_destination_needs_a_file)
+{
+	cr_assert(eq(int, load("log_file = ''\nlog_destination = file\n"), -1));
+	cr_assert(
+	    eq(str, errs.msg[0], "pacerd.conf:1: log_file: must not be empty"));
+}
+
+Test(cfg, dump_lists_every_key_with_its_source_and_masks_secrets)
+{
+	const char *text =
+	    "max_workers = 9\n"
+	    "database_url = "
+	    "'postgresql://pacer:hunter2@db:5432/pacer?password=x2'\n"
+	    "strava_client_secret = 'abc123'\n"
+	    "strava_client_id = 'it''s'\n";
+	struct buf out;
+	size_t i;
+
+	cr_assert(
+	    eq(int, setenv("REDIS_URL", "redis://:s3cret@cache:6380/1", 1), 0));
+	cr_assert(eq(int,
+	    setenv("PACER_MASTER_KEY",
+	        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1),
+	    0));
+	cr_assert(eq(int,
+	              cfg_load_buffer(cfg, "pacerd.conf", text, strlen(text), 0,
+	                  &errs),
+	              0),
+	    "errors: %s", all_errors());
+	buf_init_dynamic(&out, 1 << 20);
+	cr_assert(eq(int, cfg_dump(cfg, &out), 0));
+	for (i = 0; i < cfg_keys_count; i++) {
+		char want[64];
+
+		(void)snprintf(want, sizeof(want),
+		    "%s = ", cfg_keys_table[i].name);
+		cr_expect(eq(sz, tu_count_lines_with(buf_str(&out), want), 1),
+		    "%s missing", want);
+	}
+	cr_expect(eq(ptr, strstr(buf_str(&out), "hunter2"), NULL),
+	    "password shown:\n%s", buf_str(&out));
+	cr_expect(eq(ptr, strstr(buf_str(&out), "x2"), NULL),
+	    "query password shown");
+	cr_expect(eq(ptr, strstr(buf_str(&out), "s3cret"), NULL),
+	    "redis password shown");
+	cr_expect(eq(ptr, strstr(buf_str(&out), "AAECAwQF"), NULL),
+	    "master key shown");
+	cr_expect(eq(ptr, strstr(buf_str(&out), "abc123"), NULL),
+	    "client secret shown");
+	cr_expect(not(eq(ptr,
+	              strstr(buf_str(&out),
+	                  "postgresql://pacer:********@db:5432/pacer?********"),
+	              NULL)),
+	    "got:\n%s", buf_str(&out));
+	cr_expect(not(
+	    eq(ptr, strstr(buf_str(&out), "# environment REDIS_URL"), NULL)));
+	cr_expect(
+	    eq(sz, tu_count_lines_with(buf_str(&out), "max_workers = 9 "), 1));
+	cr_expect(
+	    not(eq(ptr, strstr(buf_str(&out), "# pacerd.conf:1\n"), NULL)));
+	cr_expect(not(eq(ptr,
+	              strstr(buf_str(&out), "strava_client_id = 'it\\'s'"),
+	              NULL)),
+	    "quote not escaped");
+	cr_expect(
+	    not(eq(ptr, strstr(buf_str(&out), "listen_backlog = 511"), NULL)));
+	buf_free(&out);
+}
+
+Test(cfg, dump_output_reads_back_to_the_same_values)
+{
+	struct cfg *again = cfg_new();
+	struct cfg_errs errs2 = {0};
+	struct buf out, a, b;
+	size_t i;
+
+	cr_assert(eq(int,
+	    load("max_workers = 9\nrequest_timeout = 90s\nlog_level = debug\n"
+	         "listen = '[::1]:8080, 127.0.0.1:8080'\n"),
+	    0));
+	buf_init_dynamic(&out, 1 << 20);
+	(void)cfg_dump(cfg, &out);
+	cr_assert(eq(int,
+	              cfg_load_buffer(again, "dump", buf_str(&out), out.len,
+	                  CFG_NO_ENV, &errs2),
+	              0),
+	    "-T output does not load: %s", errs2.n ? errs2.msg[0] : "?");
+	for (i = 0; i < cfg_keys_count; i++) {
+		buf_init_dynamic(&a, 1 << 16);
+		buf_init_dynamic(&b, 1 << 16);
+		(void)cfg_value_string(cfg, i, &a);
+		(void)cfg_value_string(again, i, &b);
+		cr_expect(eq(str, (char *)buf_str(&b), (char *)buf_str(&a)),
+		    "%s", cfg_keys_table[i].name);
+		buf_free(&a);
+		buf_free(&b);
+	}
+	buf_free(&out);
+	cfg_errs_free(&errs2);
+	cfg_free(&again);
+}
+
+struct seen {
+	char hosts[8][64], ports[8][8];
+	int n;
+};
+
+static int collect(const char *host, const char *port, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)snprintf(s->hosts[s->n], sizeof(s->hosts[0]), "%s", host);
+	(void)snprintf(s->ports[s->n], sizeof(s->ports[0]), "%s", port);
+	s->n++;
+	return 0;
+}
+
+Test(cfg, listen_splits_into_hosts_and_ports)
+{
+	struct seen s = {0};
+
+	cr_assert(eq(int,
+	    cfg_listen_foreach(" 127.0.0.1:80,[::1]:443  *:8080,9000 ", collect,
+	        &s),
+	    0));
+	cr_assert(eq(int, s.n, 4));
+	cr_expect(eq(str, s.hosts[0], "127.0.0.1"));
+	cr_expect(eq(str, s.ports[0], "80"));
+	cr_expect(eq(str, s.hosts[1], "::1"));
+	cr_expect(eq(str, s.ports[1], "443"));
+	cr_expect(eq(str, s.hosts[2], ""));
+	cr_expect(eq(str, s.ports[2], "8080"));
+	cr_expect(eq(str, s.hosts[3], ""));
+	cr_expect(eq(str, s.ports[3], "9000"));
+}
