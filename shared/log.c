@@ -436,27 +436,66 @@ void fatalx(const char *fmt, ...)
 	abort();
 }
 
+/* Append msg with JSON's mandatory escapes, arithmetic only. */
+static size_t sigsafe_json(char *dst, size_t len, size_t n, const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *msg != '\0' && len + 7 < n; msg++) {
+		unsigned char c = (unsigned char)*msg;
+
+		if (c == '"' || c == '\\') {
+			dst[len++] = '\\';
+			dst[len++] = (char)c;
+		} else if (c < 0x20) {
+			len = buf_sigsafe_puts(dst, len, n, "\\u00");
+			dst[len++] = hex[c >> 4];
+			dst[len++] = hex[c & 0xf];
+		} else {
+			dst[len++] = (char)c;
+		}
+	}
+	dst[len] = '\0';
+	return len;
+}
+
 void log_sigsafe(enum log_level level, const char *msg)
 {
-	char line[512];
-	size_t len = 0, n = sizeof(line) - 1; /* one byte kept for '\n' */
+	char line[512], ts[32];
+	size_t len = 0, n = sizeof(line) - 2; /* room kept for "}\n" */
 	int saved = errno, fd;
-	struct timespec ts;
+	struct timespec now;
 
 	if (level < logst.level)
 		return;
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		ts.tv_sec = 0, ts.tv_nsec = 0;
-	len = log_format_time(line, n, (long long)ts.tv_sec,
-	    (int)(ts.tv_nsec / 1000000));
-	len = buf_sigsafe_puts(line, len, n, " ");
-	len = buf_sigsafe_puts(line, len, n, logst.role);
-	len = buf_sigsafe_puts(line, len, n, "[");
-	len = buf_sigsafe_putu(line, len, n, (uintmax_t)getpid());
-	len = buf_sigsafe_puts(line, len, n, "]: ");
-	len = buf_sigsafe_puts(line, len, n, log_level_name(level));
-	len = buf_sigsafe_puts(line, len, n, ": ");
-	len = buf_sigsafe_puts(line, len, n, msg);
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		now.tv_sec = 0, now.tv_nsec = 0;
+	(void)log_format_time(ts, sizeof(ts), (long long)now.tv_sec,
+	    (int)(now.tv_nsec / 1000000));
+	if (logst.format == LOG_FORMAT_JSON) {
+		len = buf_sigsafe_puts(line, len, n, "{\"time\":\"");
+		len = buf_sigsafe_puts(line, len, n, ts);
+		len = buf_sigsafe_puts(line, len, n, "\",\"level\":\"");
+		len = buf_sigsafe_puts(line, len, n, log_level_name(level));
+		len = buf_sigsafe_puts(line, len, n, "\",\"role\":\"");
+		len = buf_sigsafe_puts(line, len, n, logst.role);
+		len = buf_sigsafe_puts(line, len, n, "\",\"pid\":");
+		len = buf_sigsafe_putu(line, len, n, (uintmax_t)getpid());
+		len = buf_sigsafe_puts(line, len, n, ",\"msg\":\"");
+		len = sigsafe_json(line, len, n - 1, msg);
+		line[len++] = '"';
+		line[len++] = '}';
+	} else {
+		len = buf_sigsafe_puts(line, len, n, ts);
+		len = buf_sigsafe_puts(line, len, n, " ");
+		len = buf_sigsafe_puts(line, len, n, logst.role);
+		len = buf_sigsafe_puts(line, len, n, "[");
+		len = buf_sigsafe_putu(line, len, n, (uintmax_t)getpid());
+		len = buf_sigsafe_puts(line, len, n, "]: ");
+		len = buf_sigsafe_puts(line, len, n, log_level_name(level));
+		len = buf_sigsafe_puts(line, len, n, ": ");
+		len = buf_sigsafe_puts(line, len, n, msg);
+	}
 	line[len++] = '\n';
 	fd = (logst.dest == LOG_DEST_FILE && logst.fd != -1) ? logst.fd
 	                                                     : STDERR_FILENO;

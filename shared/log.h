@@ -84,9 +84,10 @@ _Noreturn void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
 /*
- * Async-signal-safe: write "<time> <role>[<pid>]: <level>: <msg>" to the
- * current file or stderr with write(2) only (syslog falls back to stderr).
- * No formatting of arguments: pass a constant message.
+ * Async-signal-safe: write one line in the current format (text or JSON)
+ * to the current file or stderr with write(2) only (syslog falls back to
+ * stderr, as syslog(3) is not async-signal-safe). No formatting of
+ * arguments: pass a constant message; it is cut at about 400 bytes.
  */
 void log_sigsafe(enum log_level level, const char *msg);
 

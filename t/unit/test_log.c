@@ -242,3 +242,21 @@ Test(log_level, names_parse_both_ways)
 	cr_assert(eq(int, log_level_parse("loud", &l), -1));
 	cr_assert(eq(str, log_level_name(LOG_LEVEL_ERROR), "error"));
 }
+
+Test(log, sigsafe_path_keeps_json_lines_valid)
+{
+	struct json_object *o, *v;
+	char *s;
+
+	log_set_format(LOG_FORMAT_JSON);
+	log_sigsafe(LOG_LEVEL_ERROR, "child \"7\" died\\");
+	s = tu_read(path, NULL);
+	o = json_tokener_parse(s);
+	cr_assert(not(eq(ptr, o, NULL)), "not JSON: %s", s);
+	cr_assert(json_object_object_get_ex(o, "msg", &v));
+	cr_assert(eq(str, json_object_get_string(v), "child \"7\" died\\"));
+	cr_assert(json_object_object_get_ex(o, "level", &v));
+	cr_assert(eq(str, json_object_get_string(v), "error"));
+	json_object_put(o);
+	free(s);
+}
