@@ -45,6 +45,8 @@ struct loader {
 /* ------------------------------------------------------------------ errors */
 
 static void errs_addv(struct cfg_errs *errs, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void errs_addv(struct cfg_errs *errs, const char *fmt, va_list ap)
 {
 	char store[CFG_ERR_MAX];
 	struct buf b;

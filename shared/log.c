@@ -324,6 +324,8 @@ static int syslog_priority(enum log_level level)
 }
 
 static void emit(enum log_level level, int errnum, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void emit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	static const char cut[] = "[truncated]";
 	char msgstore[LOG_LINE_MAX], linestore[LOG_LINE_MAX + 64], ts[32];
