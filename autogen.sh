@@ -11,12 +11,14 @@ cd "$(dirname "$0")"
 # Build: compiler, autotools, the libraries pacer links, Criterion.
 # Run: PostgreSQL 15 and Redis for the tests and the embedded default.
 # Docs, style and fuzzing: mandoc and groff lint the man pages, clang-format
-# checks the layout, clang builds the libFuzzer targets.
+# checks the layout, cppcheck and clang-tidy the code, clang builds the
+# libFuzzer targets.
 DEPS="build-essential autoconf automake libtool pkg-config
   libpq-dev libjson-c-dev libssl-dev libjwt-dev libcurl4-openssl-dev
   libhiredis-dev libcriterion-dev
   postgresql-15 postgresql-client-15 redis-server
-  openssl mandoc groff-base clang clang-format libclang-rt-14-dev"
+  openssl mandoc groff-base clang clang-format clang-tidy cppcheck
+  libclang-rt-14-dev"
 
 if [ "${1:-}" = "--deps" ]; then
 	missing=""

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+Vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'V':
-			buf_init_dynamic(&out, 64 * 1024);
+			buf_init_dynamic(&out, (size_t)64 * 1024);
 			(void)version_report(&out, "pacerctl");
 			if (out.overflow ||
 			    fwrite(out.data, 1, out.len, stdout) != out.len ||

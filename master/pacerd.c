@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 		case 't': mode = MODE_TEST; break;
 		case 'T': mode = MODE_SHOW; break;
 		case 'V':
-			buf_init_dynamic(&out, 64 * 1024);
+			buf_init_dynamic(&out, (size_t)64 * 1024);
 			(void)version_report(&out, "pacerd");
 			rc = print_buf(&out);
 			buf_free(&out);
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 		rc = 0;
 		break;
 	case MODE_SHOW:
-		buf_init_dynamic(&out, 1024 * 1024);
+		buf_init_dynamic(&out, (size_t)1024 * 1024);
 		(void)cfg_dump(cfg, &out);
 		rc = print_buf(&out);
 		buf_free(&out);

@@ -103,7 +103,7 @@ static const char *show(const char *s, char *store, size_t n)
 	size_t i;
 
 	buf_init_fixed(&b, store, n);
-	for (i = 0; s[i] != '\0' && i < 60; i++) {
+	for (i = 0; i < 60 && s[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c == 0x7f)
@@ -174,7 +174,7 @@ static const struct unit duration_units[] = {
 static const struct unit size_units[] = {
     {"B", 1},
     {"kB", 1024},
-    {"MB", 1024 * 1024},
+    {"MB", 1024LL * 1024},
     {"GB", 1024LL * 1024 * 1024},
     {"TB", 1024LL * 1024 * 1024 * 1024},
     {NULL, 0},
@@ -502,7 +502,7 @@ static char *read_file(const char *path, size_t *lenp, struct stat *st,
 		goto fail;
 	}
 	if (st->st_size > CFG_MAX_FILE_SIZE) {
-		(void)snprintf(err, errlen, "larger than %d bytes",
+		(void)snprintf(err, errlen, "larger than %ld bytes",
 		    CFG_MAX_FILE_SIZE);
 		goto fail;
 	}

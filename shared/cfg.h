@@ -105,7 +105,7 @@ struct cfg_errs {
 };
 
 #define CFG_MAX_ERRORS 100
-#define CFG_MAX_FILE_SIZE (1024 * 1024)
+#define CFG_MAX_FILE_SIZE (1024L * 1024)
 #define CFG_MAX_INCLUDE_DEPTH 16
 
 /* Load flags. */

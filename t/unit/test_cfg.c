@@ -505,3 +505,21 @@ Test(cfg, listen_splits_into_hosts_and_ports)
 	cr_expect(eq(str, s.hosts[3], ""));
 	cr_expect(eq(str, s.ports[3], "9000"));
 }
+
+Test(cfg, oversized_file_is_refused)
+{
+	char *dir = tu_tmpdir(), *p;
+	char *big = malloc(CFG_MAX_FILE_SIZE + 2);
+
+	memset(big, '#', CFG_MAX_FILE_SIZE + 1);
+	big[CFG_MAX_FILE_SIZE + 1] = '\0';
+	p = tu_write(dir, "big.conf", big);
+	cr_assert(eq(int, cfg_load(cfg, p, CFG_NO_ENV, &errs), -1));
+	cr_assert(not(eq(ptr,
+	              strstr(errs.msg[0], ": larger than 1048576 bytes"),
+	              NULL)),
+	    "got %s", errs.msg[0]);
+	free(big);
+	free(p);
+	free(dir);
+}
