@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cfg.h"
+#include "cfg_keys.h"
 
 static char *xstrdup(const char *s)
 {
@@ -178,4 +180,21 @@ size_t tu_count_lines_with(const char *s, const char *needle)
 		s += n + (nl != NULL);
 	}
 	return count;
+}
+
+const char *tu_cfg_diff(const struct cfg *a, const struct cfg *b, char *av,
+    char *bv, size_t n)
+{
+	struct buf ab, bb;
+	size_t i;
+
+	for (i = 0; i < cfg_keys_count; i++) {
+		buf_init_fixed(&ab, av, n);
+		buf_init_fixed(&bb, bv, n);
+		(void)cfg_value_string(a, i, &ab);
+		(void)cfg_value_string(b, i, &bb);
+		if (strcmp(av, bv) != 0)
+			return cfg_keys_table[i].name;
+	}
+	return NULL;
 }

@@ -33,6 +33,14 @@ char *tu_read(const char *path, size_t *len);
 char *tu_srcpath(const char *rel);
 char *tu_buildpath(const char *rel);
 
+struct cfg;
+
+/* The name of the first key whose value differs between a and b, with
+ * both values rendered into av and bv (n bytes each), or NULL when every
+ * key has the same value. */
+const char *tu_cfg_diff(const struct cfg *a, const struct cfg *b, char *av,
+    char *bv, size_t n);
+
 /* Number of lines in s that contain needle. */
 size_t tu_count_lines_with(const char *s, const char *needle);
 
