@@ -92,6 +92,15 @@ char *tu_read(const char *path, size_t *lenp)
 	return p;
 }
 
+void tu_clear_pacer_env(void)
+{
+	size_t i;
+
+	for (i = 0; i < cfg_keys_count; i++)
+		if (cfg_keys_table[i].env != NULL)
+			(void)unsetenv(cfg_keys_table[i].env);
+}
+
 int tu_run(struct tu_run *r, char *const argv[], char *const env[])
 {
 	int outp[2], errp[2], status, open_fds = 2, devnull;
@@ -114,6 +123,7 @@ int tu_run(struct tu_run *r, char *const argv[], char *const env[])
 		(void)dup2(errp[1], 2);
 		(void)close(outp[0]);
 		(void)close(errp[0]);
+		tu_clear_pacer_env();
 		for (i = 0; env != NULL && env[i] != NULL; i++)
 			(void)putenv(env[i]);
 		execv(argv[0], argv);

@@ -14,9 +14,13 @@ struct tu_run {
 	char *err;  /* standard error, NUL-terminated */
 };
 
-/* Run argv[0] (a path) with argv, the current environment plus env
- * ("NAME=value" strings, NULL-terminated, may be NULL), and no standard
- * input. Killed after 30 s. Returns 0, or -1 if it could not be run. */
+/* Unset pacer's override variables (DATABASE_URL ...), so only a test
+ * decides which ones a configuration load sees. */
+void tu_clear_pacer_env(void);
+
+/* Run argv[0] (a path) with argv, the current environment less pacer's
+ * override variables (DATABASE_URL ...) plus env ("NAME=value" strings,
+ * NULL-terminated, may be NULL), and no standard input. Killed after 30 s. Returns 0, or -1 if it could not be run. */
 int tu_run(struct tu_run *r, char *const argv[], char *const env[]);
 void tu_run_free(struct tu_run *r);
 

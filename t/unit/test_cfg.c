@@ -19,6 +19,7 @@ static struct cfg_errs errs;
 
 static void setup(void)
 {
+	tu_clear_pacer_env();
 	cfg = cfg_new();
 	cr_assert(not(eq(ptr, cfg, NULL)));
 	memset(&errs, 0, sizeof(errs));
