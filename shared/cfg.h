@@ -49,12 +49,14 @@ struct cfg {
 	int64_t request_timeout;
 	int64_t shutdown_timeout;
 	int64_t keepalive_timeout;
-	int64_t client_header_timeout;
-	int64_t client_body_timeout;
+	int64_t header_timeout;
+	int64_t body_timeout;
+	int64_t send_timeout;
 	/* limits */
 	int64_t max_header_size;
 	int64_t max_body_size;
-	int64_t max_keepalive_requests;
+	int64_t max_headers;
+	int64_t keepalive_requests;
 	/* database */
 	char *database_url;
 	char *database_read_url;
