@@ -218,7 +218,7 @@ Test(cli, pacerctl_reports_its_version_and_refuses_unbuilt_commands)
 {
 	struct tu_run r;
 	char *v[] = {pacerctl, "-V", NULL};
-	char *s[] = {pacerctl, "status", NULL};
+	char *s[] = {pacerctl, "stop", NULL};
 
 	cr_assert(eq(int, tu_run(&r, v, NULL), 0));
 	cr_expect(eq(int, r.status, 0));
@@ -228,7 +228,7 @@ Test(cli, pacerctl_reports_its_version_and_refuses_unbuilt_commands)
 	cr_assert(eq(int, tu_run(&r, s, NULL), 0));
 	cr_expect(eq(int, r.status, 1));
 	cr_expect(not(eq(ptr,
-	              strstr(r.err, "command \"status\" is not built yet"),
+	              strstr(r.err, "command \"stop\" is not built yet"),
 	              NULL)),
 	    "%s", r.err);
 	tu_run_free(&r);

@@ -1,0 +1,368 @@
+/*
+ * status.c - scoreboard renderings; see status.h.
+ *
+ * Runs in pacerctl and in workers. Everything is computed from one pass of
+ * snapshot copies (sb_*_read), so a rendering never holds the shared
+ * memory while it formats; a slot that never read stable (a worker killed
+ * mid-update and not yet reaped) is shown as "?" rather than guessed.
+ */
+#include "status.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "prom.h"
+#include "version.h"
+
+static const char states[] = "_RWKG"; /* live states, in display order */
+
+struct snapshot {
+	struct sb_header_view hdr;
+	struct sb_counters_view cnt;
+	struct sb_hist_view hist;
+	unsigned by_state[sizeof(states)]; /* [5] counts unreadable slots */
+	unsigned live;
+};
+
+static int take(const struct sb *sb, struct snapshot *s, char *err,
+    size_t errlen)
+{
+	struct sb_slot_view v;
+	uint32_t i;
+
+	memset(s, 0, sizeof(*s));
+	if (sb_header_read(sb, &s->hdr) != 0 ||
+	    sb_counters_read(sb, &s->cnt) != 0 ||
+	    sb_hist_read(sb, &s->hist) != 0) {
+		(void)snprintf(err, errlen,
+		    "could not read the scoreboard header");
+		return -1;
+	}
+	for (i = 0; i < sb_nslots(sb); i++) {
+		const char *p;
+
+		if (sb_slot_read(sb, i, &v) != 0) {
+			s->by_state[5]++;
+			continue;
+		}
+		if (v.state == SB_STATE_OPEN)
+			continue;
+		s->live++;
+		if ((p = strchr(states, v.state)) != NULL)
+			s->by_state[p - states]++;
+	}
+	return 0;
+}
+
+double status_quantile_us(const struct sb_hist_view *h, double q, int *above)
+{
+	double target = q * (double)h->count, cum = 0, lo = 0;
+	unsigned i;
+
+	*above = 0;
+	if (h->count == 0)
+		return -1;
+	for (i = 0; i < SB_HIST_NBUCKETS; i++) {
+		double hi = (double)sb_hist_bound_us(i);
+
+		if (sb_hist_bound_us(i) == UINT64_MAX) { /* the +Inf bucket */
+			*above = 1;
+			return lo;
+		}
+		if (cum + (double)h->bucket[i] >= target && h->bucket[i] > 0)
+			return lo +
+			    (hi - lo) * (target - cum) / (double)h->bucket[i];
+		cum += (double)h->bucket[i];
+		lo = hi;
+	}
+	*above = 1;
+	return lo;
+}
+
+static void put_duration(struct buf *out, int64_t secs)
+{
+	if (secs >= 86400)
+		(void)buf_printf(out, "%lldd ", (long long)(secs / 86400));
+	if (secs >= 3600)
+		(void)buf_printf(out, "%lldh ", (long long)(secs / 3600 % 24));
+	if (secs >= 60)
+		(void)buf_printf(out, "%lldm ", (long long)(secs / 60 % 60));
+	(void)buf_printf(out, "%llds", (long long)(secs % 60));
+}
+
+static void put_quantiles(struct buf *out, const struct sb_hist_view *h)
+{
+	static const double qs[] = {0.5, 0.9, 0.99};
+	size_t i;
+	int above;
+
+	if (h->count == 0) {
+		(void)buf_puts(out, "latency: no requests yet\n");
+		return;
+	}
+	(void)buf_puts(out, "latency:");
+	for (i = 0; i < 3; i++) {
+		double us = status_quantile_us(h, qs[i], &above);
+
+		(void)buf_printf(out, "%s p%g %s%.1f ms", i ? "," : "",
+		    qs[i] * 100, above ? "> " : "", us / 1000.0);
+	}
+	(void)buf_printf(out, ", mean %.1f ms\n",
+	    (double)h->sum_us / (double)h->count / 1000.0);
+}
+
+static void render_text(const struct sb *sb, const struct snapshot *s,
+    int64_t now_wall, uint64_t now_us, struct buf *out)
+{
+	int64_t up = now_wall - s->hdr.start_time;
+	double per = up > 0 ? (double)up : 1;
+	char ts[32];
+	struct sb_slot_view v;
+	uint32_t i;
+
+	(void)buf_printf(out, "pacerd master pid %ld, generation %llu, up ",
+	    (long)s->hdr.master_pid, (unsigned long long)s->hdr.generation);
+	put_duration(out, up);
+	(void)buf_putc(out, '\n');
+	if (s->hdr.reload_outcome == SB_RELOAD_NONE) {
+		(void)buf_puts(out, "last reload: none\n");
+	} else {
+		(void)log_format_time(ts, sizeof(ts), s->hdr.reload_time, 0);
+		(void)buf_printf(out, "last reload: %s %s%s%s\n", ts,
+		    s->hdr.reload_outcome == SB_RELOAD_OK ? "ok" : "FAILED",
+		    s->hdr.reload_error[0] ? ": " : "", s->hdr.reload_error);
+	}
+	(void)buf_printf(out,
+	    "requests: %llu (1xx %llu, 2xx %llu, 3xx %llu, 4xx %llu, 5xx "
+	    "%llu), "
+	    "%.2f/s; bytes in %llu, out %llu (%.0f B/s)\n",
+	    (unsigned long long)s->cnt.requests,
+	    (unsigned long long)s->cnt.status_class[0],
+	    (unsigned long long)s->cnt.status_class[1],
+	    (unsigned long long)s->cnt.status_class[2],
+	    (unsigned long long)s->cnt.status_class[3],
+	    (unsigned long long)s->cnt.status_class[4],
+	    (double)s->cnt.requests / per, (unsigned long long)s->cnt.bytes_in,
+	    (unsigned long long)s->cnt.bytes_out,
+	    (double)s->cnt.bytes_out / per);
+	put_quantiles(out, &s->hist);
+	(void)buf_printf(out,
+	    "workers: %u of %u slots (_ %u waiting, R %u reading, W %u "
+	    "handling, "
+	    "K %u keep-alive, G %u finishing%s)\n",
+	    s->live, s->hdr.nslots, s->by_state[0], s->by_state[1],
+	    s->by_state[2], s->by_state[3], s->by_state[4],
+	    s->by_state[5] ? ", some unreadable" : "");
+	(void)buf_printf(out, "\n%5s %7s %4s %1s %9s %11s %6s %4s %8s  %s\n",
+	    "SLOT", "PID", "GEN", "S", "REQS", "BYTES_OUT", "CONNS", "LAST",
+	    "AGE_MS", "REQUEST");
+	for (i = 0; i < sb_nslots(sb); i++) {
+		if (sb_slot_read(sb, i, &v) != 0) {
+			(void)buf_printf(out, "%5u %7s %4s ?\n", i, "-", "-");
+			continue;
+		}
+		if (v.state == SB_STATE_OPEN)
+			continue;
+		(void)buf_printf(out,
+		    "%5u %7ld %4llu %c %9llu %11llu %2u/%u/%u %4u ", i,
+		    (long)v.pid, (unsigned long long)v.generation, v.state,
+		    (unsigned long long)v.requests,
+		    (unsigned long long)v.bytes_out, v.conn_reading,
+		    v.conn_keepalive, v.conn_writing, v.last_status);
+		if (v.state == SB_STATE_HANDLING || v.state == SB_STATE_READING)
+			(void)buf_printf(out, "%8llu  %s %s %s\n",
+			    (unsigned long long)((now_us - v.req_start_us) /
+			        1000),
+			    v.method, v.path, v.client);
+		else
+			(void)buf_printf(out, "%8s  %s\n", "-", v.client);
+	}
+}
+
+static void json_u64(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static struct json_object *slots_json(const struct sb *sb, uint64_t now_us)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	struct sb_slot_view v;
+	char st[2] = {0, 0};
+	uint32_t i;
+
+	for (i = 0; i < sb_nslots(sb); i++) {
+		if (sb_slot_read(sb, i, &v) != 0 || v.state == SB_STATE_OPEN)
+			continue;
+		o = json_object_new_object();
+		json_u64(o, "slot", i);
+		json_object_object_add(o, "pid", json_object_new_int(v.pid));
+		json_u64(o, "generation", v.generation);
+		st[0] = v.state;
+		json_object_object_add(o, "state", json_object_new_string(st));
+		json_u64(o, "requests", v.requests);
+		json_u64(o, "bytes_in", v.bytes_in);
+		json_u64(o, "bytes_out", v.bytes_out);
+		json_u64(o, "conn_reading", v.conn_reading);
+		json_u64(o, "conn_keepalive", v.conn_keepalive);
+		json_u64(o, "conn_writing", v.conn_writing);
+		json_u64(o, "last_status", v.last_status);
+		json_object_object_add(o, "method",
+		    json_object_new_string(v.method));
+		json_object_object_add(o, "path",
+		    json_object_new_string(v.path));
+		json_object_object_add(o, "client",
+		    json_object_new_string(v.client));
+		json_u64(o, "request_age_ms",
+		    v.req_start_us && now_us > v.req_start_us
+		        ? (now_us - v.req_start_us) / 1000
+		        : 0);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void render_json(const struct sb *sb, const struct snapshot *s,
+    int64_t now_wall, uint64_t now_us, struct buf *out)
+{
+	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx",
+	    "5xx"};
+	static const char *const outcome[] = {"none", "ok", "failed"};
+	struct json_object *root = json_object_new_object(), *o;
+	const char *text;
+	unsigned i;
+	int above;
+
+	json_object_object_add(root, "version",
+	    json_object_new_string(version_string()));
+	json_object_object_add(root, "master_pid",
+	    json_object_new_int(s->hdr.master_pid));
+	json_u64(root, "generation", s->hdr.generation);
+	json_object_object_add(root, "start_time",
+	    json_object_new_int64(s->hdr.start_time));
+	json_object_object_add(root, "uptime_seconds",
+	    json_object_new_int64(now_wall - s->hdr.start_time));
+	o = json_object_new_object();
+	json_object_object_add(o, "outcome",
+	    json_object_new_string(outcome[s->hdr.reload_outcome % 3]));
+	json_object_object_add(o, "time",
+	    json_object_new_int64(s->hdr.reload_time));
+	json_object_object_add(o, "error",
+	    json_object_new_string(s->hdr.reload_error));
+	json_object_object_add(root, "last_reload", o);
+	o = json_object_new_object();
+	json_u64(o, "total", s->cnt.requests);
+	for (i = 0; i < 5; i++)
+		json_u64(o, classes[i], s->cnt.status_class[i]);
+	json_object_object_add(root, "requests", o);
+	json_u64(root, "bytes_in", s->cnt.bytes_in);
+	json_u64(root, "bytes_out", s->cnt.bytes_out);
+	o = json_object_new_object();
+	json_object_object_add(o, "p50",
+	    json_object_new_double(
+	        status_quantile_us(&s->hist, 0.5, &above) / 1000.0));
+	json_object_object_add(o, "p90",
+	    json_object_new_double(
+	        status_quantile_us(&s->hist, 0.9, &above) / 1000.0));
+	json_object_object_add(o, "p99",
+	    json_object_new_double(
+	        status_quantile_us(&s->hist, 0.99, &above) / 1000.0));
+	json_object_object_add(root, "latency_ms", o);
+	o = json_object_new_object();
+	json_u64(o, "total", s->live);
+	json_u64(o, "slots", s->hdr.nslots);
+	for (i = 0; i < 5; i++) {
+		char k[2] = {states[i], 0};
+
+		json_u64(o, k, s->by_state[i]);
+	}
+	json_object_object_add(root, "workers", o);
+	json_object_object_add(root, "slots", slots_json(sb, now_us));
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	(void)buf_puts(out, text);
+	(void)buf_putc(out, '\n');
+	json_object_put(root);
+}
+
+static void render_prometheus(const struct snapshot *s, struct buf *out)
+{
+	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx",
+	    "5xx"};
+	static const char *const lname[] = {"class"},
+	                         *const sname[] = {"state"},
+	                         *const rname[] = {"reason"},
+	                         *const oname[] = {"outcome"};
+	double bounds[SB_HIST_NBUCKETS - 1];
+	const char *v[1];
+	struct prom_labels l = {1, lname, v};
+	unsigned i;
+
+	prom_family(out, "pacer_start_time_seconds", "gauge",
+	    "Unix time the master started.");
+	prom_u64(out, "pacer_start_time_seconds", NULL,
+	    (uint64_t)s->hdr.start_time);
+	prom_family(out, "pacer_generation", "gauge",
+	    "Worker generation, one more per reload.");
+	prom_u64(out, "pacer_generation", NULL, s->hdr.generation);
+	prom_family(out, "pacer_http_requests_total", "counter",
+	    "HTTP requests answered, by status class.");
+	for (i = 0; i < 5; i++) {
+		v[0] = classes[i];
+		prom_u64(out, "pacer_http_requests_total", &l,
+		    s->cnt.status_class[i]);
+	}
+	for (i = 0; i + 1 < SB_HIST_NBUCKETS; i++)
+		bounds[i] = (double)sb_hist_bound_us(i) / 1e6;
+	prom_histogram(out, "pacer_http_request_duration_seconds",
+	    "Time from a complete request head to the end of the response.",
+	    bounds, s->hist.bucket, SB_HIST_NBUCKETS - 1,
+	    (double)s->hist.sum_us / 1e6);
+	prom_family(out, "pacer_http_bytes_in_total", "counter",
+	    "Request bytes read.");
+	prom_u64(out, "pacer_http_bytes_in_total", NULL, s->cnt.bytes_in);
+	prom_family(out, "pacer_http_bytes_out_total", "counter",
+	    "Response bytes written.");
+	prom_u64(out, "pacer_http_bytes_out_total", NULL, s->cnt.bytes_out);
+	prom_family(out, "pacer_connections_accepted_total", "counter",
+	    "Connections accepted.");
+	prom_u64(out, "pacer_connections_accepted_total", NULL,
+	    s->cnt.accepted);
+	prom_family(out, "pacer_workers", "gauge",
+	    "Workers by scoreboard state.");
+	l.names = sname;
+	for (i = 0; i < 5; i++) {
+		v[0] = sb_state_name(states[i]);
+		prom_u64(out, "pacer_workers", &l, s->by_state[i]);
+	}
+	prom_family(out, "pacer_worker_exits_total", "counter",
+	    "Worker exits, by reason.");
+	l.names = rname;
+	for (i = 0; i < SB_EXIT_NREASONS; i++) {
+		v[0] = sb_exit_reason_name((enum sb_exit_reason)i);
+		prom_u64(out, "pacer_worker_exits_total", &l, s->cnt.exits[i]);
+	}
+	prom_family(out, "pacer_reloads_total", "counter",
+	    "Configuration reloads, by outcome.");
+	l.names = oname;
+	v[0] = "ok";
+	prom_u64(out, "pacer_reloads_total", &l, s->cnt.reloads_ok);
+	v[0] = "failed";
+	prom_u64(out, "pacer_reloads_total", &l, s->cnt.reloads_failed);
+}
+
+int status_render(const struct sb *sb, enum status_format fmt, int64_t now_wall,
+    uint64_t now_us, struct buf *out, char *err, size_t errlen)
+{
+	struct snapshot s;
+
+	if (take(sb, &s, err, errlen) != 0)
+		return -1;
+	switch (fmt) {
+	case STATUS_TEXT: render_text(sb, &s, now_wall, now_us, out); break;
+	case STATUS_JSON: render_json(sb, &s, now_wall, now_us, out); break;
+	case STATUS_PROMETHEUS: render_prometheus(&s, out); break;
+	}
+	return 0;
+}

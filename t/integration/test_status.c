@@ -1,0 +1,287 @@
+/*
+ * test_status.c - `pacerctl status` and its renderings, from a scoreboard
+ * written the way workers write it: the summary, the per-worker table,
+ * the JSON and Prometheus forms, latency quantiles, and the errors an
+ * operator sees when there is no scoreboard.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sb.h"
+#include "status.h"
+#include "testutil.h"
+
+static char *dir, path[512];
+static struct sb *sb;
+static struct sb_header_view hdr;
+
+/* Three workers: one idle after 3 requests, one handling a request, one
+ * finishing; latencies 0.4 ms, 0.8 ms, 20 ms; statuses 200, 200, 404. */
+static void setup(void)
+{
+	char err[256];
+
+	dir = tu_tmpdir();
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, SB_FILE_NAME);
+	sb = sb_create(path, 8, 4321, err, sizeof(err));
+	cr_assert(not(eq(ptr, sb, NULL)), "sb_create: %s", err);
+	cr_assert(eq(int, sb_set_generation(sb, 2), 0));
+	cr_assert(eq(int, sb_slot_claim(sb, 0, 1001, 2), 0));
+	cr_assert(eq(int, sb_slot_claim(sb, 1, 1002, 2), 0));
+	cr_assert(eq(int, sb_slot_claim(sb, 3, 1003, 1), 0));
+	(void)sb_slot_begin_request(sb, 0, "GET", 3, "/health/live", 12,
+	    "127.0.0.1", 1000);
+	(void)sb_slot_end_request(sb, 0, 200, 100, 50, 400);
+	(void)sb_slot_begin_request(sb, 0, "GET", 3, "/health/live", 12,
+	    "127.0.0.1", 2000);
+	(void)sb_slot_end_request(sb, 0, 200, 100, 50, 800);
+	(void)sb_slot_begin_request(sb, 0, "GET", 3, "/nope", 5, "127.0.0.1",
+	    3000);
+	(void)sb_slot_end_request(sb, 0, 404, 100, 60, 20000);
+	(void)sb_slot_begin_request(sb, 1, "POST", 4, "/mcp", 4, "10.0.0.7",
+	    5000000);
+	(void)sb_slot_set_state(sb, 3, SB_STATE_FINISHING);
+	cr_assert(eq(int, sb_header_read(sb, &hdr), 0));
+}
+
+static void teardown(void)
+{
+	sb_close(&sb);
+	free(dir);
+}
+
+TestSuite(status, .init = setup, .fini = teardown);
+
+static char *render(enum status_format fmt)
+{
+	struct buf out;
+	char err[256], *s;
+
+	buf_init_dynamic(&out, 1 << 20);
+	/* 1h 2m 3s after start; the POST began 7 s before "now". */
+	cr_assert(eq(int,
+	              status_render(sb, fmt, hdr.start_time + 3723, 12000000,
+	                  &out, err, sizeof(err)),
+	              0),
+	    "%s", err);
+	s = strdup(buf_str(&out));
+	buf_free(&out);
+	return s;
+}
+
+Test(status, text_summary_and_worker_table)
+{
+	char *s = render(STATUS_TEXT);
+
+	cr_expect(
+	    not(eq(ptr,
+	        strstr(s,
+	            "pacerd master pid 4321, generation 2, up 1h 2m 3s\n"),
+	        NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr, strstr(s, "last reload: none\n"), NULL)), "%s",
+	    s);
+	cr_expect(not(eq(ptr,
+	              strstr(s,
+	                  "requests: 3 (1xx 0, 2xx 2, 3xx 0, 4xx 1, 5xx 0)"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr,
+	              strstr(s,
+	                  "workers: 3 of 8 slots (_ 1 waiting, R 0 reading, W "
+	                  "1 handling, K 0 keep-alive, G 1 finishing)"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(eq(sz, tu_count_lines_with(s, " 1002 "), 1), "%s", s);
+	cr_expect(not(eq(ptr, strstr(s, "7000  POST /mcp 10.0.0.7\n"), NULL)),
+	    "age of the running request: %s", s);
+	cr_expect(eq(ptr, strstr(s, " 1004 "), NULL),
+	    "an open slot was listed");
+	free(s);
+}
+
+Test(status, failed_reload_is_shown_with_its_error)
+{
+	char *s;
+
+	cr_assert(eq(int,
+	    sb_record_reload(sb, false, hdr.start_time + 60,
+	        "pacerd.conf:3: unknown key \"x\""),
+	    0));
+	cr_assert(eq(int, sb_header_read(sb, &hdr), 0));
+	s = render(STATUS_TEXT);
+	cr_expect(not(eq(ptr,
+	              strstr(s, "FAILED: pacerd.conf:3: unknown key \"x\"\n"),
+	              NULL)),
+	    "%s", s);
+	free(s);
+}
+
+Test(status, json_carries_the_same_numbers)
+{
+	char *s = render(STATUS_JSON);
+	struct json_object *root = json_tokener_parse(s), *o, *v, *slots;
+
+	cr_assert(not(eq(ptr, root, NULL)), "not JSON: %s", s);
+	cr_assert(json_object_object_get_ex(root, "master_pid", &v));
+	cr_expect(eq(int, json_object_get_int(v), 4321));
+	cr_assert(json_object_object_get_ex(root, "uptime_seconds", &v));
+	cr_expect(eq(i64, json_object_get_int64(v), 3723));
+	cr_assert(json_object_object_get_ex(root, "requests", &o));
+	cr_assert(json_object_object_get_ex(o, "4xx", &v));
+	cr_expect(eq(int, json_object_get_int(v), 1));
+	cr_assert(json_object_object_get_ex(root, "workers", &o));
+	cr_assert(json_object_object_get_ex(o, "W", &v));
+	cr_expect(eq(int, json_object_get_int(v), 1));
+	cr_assert(json_object_object_get_ex(root, "slots", &slots));
+	cr_expect(eq(sz, json_object_array_length(slots), 3));
+	o = json_object_array_get_idx(slots, 1);
+	cr_assert(json_object_object_get_ex(o, "path", &v));
+	cr_expect(eq(str, json_object_get_string(v), "/mcp"));
+	json_object_put(root);
+	free(s);
+}
+
+Test(status, prometheus_form_has_counters_states_and_histogram)
+{
+	char *s = render(STATUS_PROMETHEUS);
+
+	cr_expect(not(eq(ptr,
+	              strstr(s, "pacer_http_requests_total{class=\"2xx\"} 2\n"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr,
+	              strstr(s, "pacer_workers{state=\"handling\"} 1\n"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr,
+	              strstr(s,
+	                  "pacer_http_request_duration_seconds_bucket{le=\"0."
+	                  "0005\"} 1\n"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr,
+	              strstr(s,
+	                  "pacer_http_request_duration_seconds_bucket{le=\"+"
+	                  "Inf\"} 3\n"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr,
+	              strstr(s,
+	                  "pacer_http_request_duration_seconds_count 3\n"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr,
+	              strstr(s,
+	                  "pacer_http_request_duration_seconds_sum 0.0212\n"),
+	              NULL)),
+	    "%s", s);
+	cr_expect(not(eq(ptr, strstr(s, "pacer_generation 2\n"), NULL)), "%s",
+	    s);
+	free(s);
+}
+
+Test(status, quantiles_interpolate_within_buckets)
+{
+	struct sb_hist_view h;
+	int above;
+
+	memset(&h, 0, sizeof(h));
+	cr_assert(eq(dbl, status_quantile_us(&h, 0.5, &above), -1.0),
+	    "empty histogram");
+	h.bucket[0] = 50; /* <= 500 us */
+	h.bucket[1] = 50; /* <= 1000 us */
+	h.count = 100;
+	cr_assert(eq(dbl, status_quantile_us(&h, 0.5, &above), 500.0));
+	cr_assert(eq(dbl, status_quantile_us(&h, 0.75, &above), 750.0));
+	cr_assert(eq(int, above, 0));
+	memset(&h, 0, sizeof(h));
+	h.bucket[SB_HIST_NBUCKETS - 1] = 10; /* all over 10 s */
+	h.count = 10;
+	cr_assert(eq(dbl, status_quantile_us(&h, 0.5, &above), 10000000.0));
+	cr_assert(eq(int, above, 1),
+	    "a quantile in +Inf must say it is a lower bound");
+}
+
+Test(status, pacerctl_status_reads_the_file_without_the_server)
+{
+	char *ctl = tu_buildpath("master/pacerctl");
+	char *argv[] = {ctl, "-s", path, "status", NULL};
+	char *jargv[] = {ctl, "-s", path, "status", "--json", NULL};
+	struct json_object *o;
+	struct tu_run r;
+
+	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
+	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
+	cr_expect(not(eq(ptr, strstr(r.out, "pacerd master pid 4321"), NULL)),
+	    "%s", r.out);
+	tu_run_free(&r);
+	cr_assert(eq(int, tu_run(&r, jargv, NULL), 0));
+	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
+	o = json_tokener_parse(r.out);
+	cr_expect(not(eq(ptr, o, NULL)), "not JSON: %s", r.out);
+	json_object_put(o);
+	tu_run_free(&r);
+	free(ctl);
+}
+
+Test(status, pacerctl_finds_the_scoreboard_through_run_dir)
+{
+	char *ctl = tu_buildpath("master/pacerctl"), conf_text[700], *conf;
+	struct tu_run r;
+
+	(void)snprintf(conf_text, sizeof(conf_text), "run_dir = '%s'\n", dir);
+	conf = tu_write(dir, "pacerd.conf", conf_text);
+	{
+		char *argv[] = {ctl, "-f", conf, "status", "--prometheus",
+		    NULL};
+
+		cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
+	}
+	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
+	cr_expect(not(eq(ptr, strstr(r.out, "# TYPE pacer_workers gauge\n"),
+	              NULL)),
+	    "%s", r.out);
+	tu_run_free(&r);
+	free(conf);
+	free(ctl);
+}
+
+Test(status, pacerctl_without_a_scoreboard_says_where_it_looked)
+{
+	char *ctl = tu_buildpath("master/pacerctl");
+	char *argv[] = {ctl, "-s", "/nonexistent/pacerd.scoreboard", "status",
+	    NULL};
+	char *bad[] = {ctl, "-s", path, "status", "--yaml", NULL};
+	char *reload[] = {ctl, "reload", NULL};
+	struct tu_run r;
+
+	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
+	cr_expect(eq(int, r.status, 1));
+	cr_expect(not(eq(ptr, strstr(r.err, "/nonexistent/pacerd.scoreboard"),
+	              NULL)),
+	    "%s", r.err);
+	cr_expect(not(eq(ptr, strstr(r.err, "No such file or directory"),
+	              NULL)),
+	    "%s", r.err);
+	tu_run_free(&r);
+	cr_assert(eq(int, tu_run(&r, bad, NULL), 0));
+	cr_expect(eq(int, r.status, 1));
+	cr_expect(not(eq(ptr, strstr(r.err, "unknown option \"--yaml\""),
+	              NULL)),
+	    "%s", r.err);
+	tu_run_free(&r);
+	cr_assert(eq(int, tu_run(&r, reload, NULL), 0));
+	cr_expect(eq(int, r.status, 1));
+	cr_expect(not(eq(ptr,
+	              strstr(r.err, "command \"reload\" is not built yet"),
+	              NULL)),
+	    "%s", r.err);
+	tu_run_free(&r);
+	free(ctl);
+}
