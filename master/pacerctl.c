@@ -45,8 +45,7 @@ static void usage(FILE *fp)
 
 static int write_out(const struct buf *b)
 {
-	if (b->overflow || fwrite(b->data, 1, b->len, stdout) != b->len ||
-	    fflush(stdout) != 0) {
+	if (buf_fwrite(b, stdout) != 0) {
 		log_err("could not write the output");
 		return 1;
 	}
@@ -128,8 +127,8 @@ int main(int argc, char **argv)
 	};
 	const char *conf = DEFAULT_CONFIG, *sbpath = NULL;
 	char pstore[4096];
-	struct buf out, path;
-	int ch, rc;
+	struct buf path;
+	int ch;
 
 	log_init("pacerctl");
 	while (
@@ -137,12 +136,7 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'f': conf = optarg; break;
 		case 's': sbpath = optarg; break;
-		case 'V':
-			buf_init_dynamic(&out, (size_t)64 * 1024);
-			(void)version_report(&out, "pacerctl");
-			rc = write_out(&out);
-			buf_free(&out);
-			return rc;
+		case 'V': return version_print("pacerctl");
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}

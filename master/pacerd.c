@@ -71,14 +71,9 @@ static struct cfg *load(const char *path)
 	return cfg;
 }
 
-static int print_buf(struct buf *b)
+static int print_buf(const struct buf *b)
 {
-	if (b->overflow) {
-		log_errx("output too large");
-		return 2;
-	}
-	if (fwrite(b->data, 1, b->len, stdout) != b->len ||
-	    fflush(stdout) != 0) {
+	if (buf_fwrite(b, stdout) != 0) {
 		log_err("could not write to standard output");
 		return 1;
 	}
@@ -107,12 +102,7 @@ int main(int argc, char **argv)
 		case 'f': path = optarg; break;
 		case 't': mode = MODE_TEST; break;
 		case 'T': mode = MODE_SHOW; break;
-		case 'V':
-			buf_init_dynamic(&out, (size_t)64 * 1024);
-			(void)version_report(&out, "pacerd");
-			rc = print_buf(&out);
-			buf_free(&out);
-			return rc;
+		case 'V': return version_print("pacerd");
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}

@@ -204,6 +204,17 @@ int buf_json_escape(struct buf *b, const char *s, size_t n)
 	return rc;
 }
 
+int buf_fwrite(const struct buf *b, FILE *fp)
+{
+	if (b->overflow) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (fwrite(buf_str(b), 1, b->len, fp) != b->len || fflush(fp) != 0)
+		return -1;
+	return 0;
+}
+
 size_t buf_sigsafe_puts(char *dst, size_t len, size_t n, const char *s)
 {
 	if (n == 0)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct buf {
 	char *data;    /* always NUL-terminated while cap > 0 */
@@ -55,6 +56,10 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 /* Append s[0..n) as the inside of a JSON string (quotes not included):
  * escapes ", \ and control characters; bytes >= 0x80 pass through. */
 int buf_json_escape(struct buf *b, const char *s, size_t n);
+
+/* Write the contents to fp and flush it. Returns 0, or -1 when the buf
+ * had overflowed (nothing is written) or the write failed (errno set). */
+int buf_fwrite(const struct buf *b, FILE *fp);
 
 /* Drop the last n bytes (or all of them). */
 void buf_truncate(struct buf *b, size_t len);

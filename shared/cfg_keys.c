@@ -29,6 +29,8 @@
 #define MB(n) ((int64_t)(n)*1024 * 1024)
 #define GB(n) ((int64_t)(n)*1024 * 1024 * 1024)
 
+static int check_name(const char *value, char *err, size_t errlen);
+
 static const struct cfg_choice log_levels[] = {
     {"debug", LOG_LEVEL_DEBUG},
     {"info", LOG_LEVEL_INFO},
@@ -76,10 +78,10 @@ const struct cfg_key cfg_keys_table[] = {
 
 	/* process */
 	{"user", CFG_STRING, OFF(user), "", 0, 0, NULL, NULL, CFG_EMPTY_OK | CFG_RESTART,
-	 cfg_keys_check_name, "Process",
+	 check_name, "Process",
 	 "When started as root, workers switch to this user after the sockets are bound; empty keeps the starting user."},
 	{"group", CFG_STRING, OFF(group), "", 0, 0, NULL, NULL, CFG_EMPTY_OK | CFG_RESTART,
-	 cfg_keys_check_name, "Process",
+	 check_name, "Process",
 	 "Group for the workers when started as root; empty means the primary group of user."},
 	{"run_dir", CFG_STRING, OFF(run_dir), "/run/pacerd", 0, 0, NULL, NULL, CFG_ABSPATH | CFG_RESTART,
 	 NULL, "Process",
@@ -205,7 +207,7 @@ const struct cfg_key cfg_keys_table[] = {
 	 NULL, "Logging",
 	 "Syslog facility when log_destination is syslog: daemon, user or local0 to local7."},
 	{"syslog_ident", CFG_STRING, OFF(syslog_ident), "pacerd", 0, 0, NULL, NULL, 0,
-	 cfg_keys_check_name, "Logging",
+	 check_name, "Logging",
 	 "Program name syslog records."},
 };
 /* clang-format on */
@@ -366,7 +368,7 @@ int cfg_keys_check_master_key(const char *value, char *err, size_t errlen)
 	return 0;
 }
 
-int cfg_keys_check_name(const char *value, char *err, size_t errlen)
+static int check_name(const char *value, char *err, size_t errlen)
 {
 	const char *p;
 

@@ -75,11 +75,6 @@ void log_set_level(enum log_level level)
 	logst.level = level;
 }
 
-enum log_level log_get_level(void)
-{
-	return logst.level;
-}
-
 void log_set_format(enum log_format format)
 {
 	logst.format = format;

@@ -44,7 +44,6 @@ void log_init(const char *role);
 void log_set_role(const char *role);
 void log_set_level(enum log_level level);
 void log_set_format(enum log_format format);
-enum log_level log_get_level(void);
 
 /*
  * Switch the destination. For LOG_DEST_FILE, path is opened for appending

@@ -17,6 +17,7 @@
 #include "version.h"
 
 static const char states[] = "_RWKG"; /* live states, in display order */
+static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
 struct snapshot {
 	struct sb_header_view hdr;
@@ -224,16 +225,30 @@ static struct json_object *slots_json(const struct sb *sb, uint64_t now_us)
 	return arr;
 }
 
+/* p50/p90/p99 in ms; null while the histogram is empty (no data is not
+ * zero latency). */
+static void latency_json(struct json_object *o, const struct sb_hist_view *h)
+{
+	static const char *const names[] = {"p50", "p90", "p99"};
+	static const double qs[] = {0.5, 0.9, 0.99};
+	int above;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		json_object_object_add(o, names[i],
+		    h->count == 0
+		        ? NULL
+		        : json_object_new_double(
+		              status_quantile_us(h, qs[i], &above) / 1000.0));
+}
+
 static void render_json(const struct sb *sb, const struct snapshot *s,
     int64_t now_wall, uint64_t now_us, struct buf *out)
 {
-	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx",
-	    "5xx"};
 	static const char *const outcome[] = {"none", "ok", "failed"};
 	struct json_object *root = json_object_new_object(), *o;
 	const char *text;
 	unsigned i;
-	int above;
 
 	json_object_object_add(root, "version",
 	    json_object_new_string(version_string()));
@@ -260,15 +275,7 @@ static void render_json(const struct sb *sb, const struct snapshot *s,
 	json_u64(root, "bytes_in", s->cnt.bytes_in);
 	json_u64(root, "bytes_out", s->cnt.bytes_out);
 	o = json_object_new_object();
-	json_object_object_add(o, "p50",
-	    json_object_new_double(
-	        status_quantile_us(&s->hist, 0.5, &above) / 1000.0));
-	json_object_object_add(o, "p90",
-	    json_object_new_double(
-	        status_quantile_us(&s->hist, 0.9, &above) / 1000.0));
-	json_object_object_add(o, "p99",
-	    json_object_new_double(
-	        status_quantile_us(&s->hist, 0.99, &above) / 1000.0));
+	latency_json(o, &s->hist);
 	json_object_object_add(root, "latency_ms", o);
 	o = json_object_new_object();
 	json_u64(o, "total", s->live);
@@ -288,8 +295,6 @@ static void render_json(const struct sb *sb, const struct snapshot *s,
 
 static void render_prometheus(const struct snapshot *s, struct buf *out)
 {
-	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx",
-	    "5xx"};
 	static const char *const lname[] = {"class"},
 	                         *const sname[] = {"state"},
 	                         *const rname[] = {"reason"},

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "log.h"
 
 const char *version_string(void)
 {
@@ -40,4 +41,19 @@ int version_report(struct buf *out, const char *prog)
 	(void)buf_printf(out, "  libjwt %s (built with)\n",
 	    PACER_LIBJWT_VERSION);
 	return out->overflow ? -1 : 0;
+}
+
+int version_print(const char *prog)
+{
+	struct buf out;
+	int rc = 0;
+
+	buf_init_dynamic(&out, (size_t)64 * 1024);
+	(void)version_report(&out, prog);
+	if (buf_fwrite(&out, stdout) != 0) {
+		log_err("could not write the version report");
+		rc = 1;
+	}
+	buf_free(&out);
+	return rc;
 }

@@ -13,6 +13,10 @@
 /* Append the report for program prog to out. Returns 0, or -1 on overflow. */
 int version_report(struct buf *out, const char *prog);
 
+/* Print the report for prog on standard output. Returns the exit status:
+ * 0, or 1 after logging why the output could not be written. */
+int version_print(const char *prog);
+
 /* The package version string, e.g. "0.1.0". */
 const char *version_string(void);
 

@@ -285,3 +285,28 @@ Test(status, pacerctl_without_a_scoreboard_says_where_it_looked)
 	tu_run_free(&r);
 	free(ctl);
 }
+
+Test(status, empty_histogram_gives_null_latency_not_zero)
+{
+	char dir2[600], err[256];
+	struct sb *empty;
+	struct buf out;
+	struct json_object *root, *o, *v;
+
+	(void)snprintf(dir2, sizeof(dir2), "%s/empty.scoreboard", dir);
+	empty = sb_create(dir2, 2, 1, err, sizeof(err));
+	cr_assert(not(eq(ptr, empty, NULL)), "%s", err);
+	buf_init_dynamic(&out, 1 << 16);
+	cr_assert(eq(int,
+	    status_render(empty, STATUS_JSON, 0, 0, &out, err, sizeof(err)),
+	    0));
+	root = json_tokener_parse(buf_str(&out));
+	cr_assert(not(eq(ptr, root, NULL)), "not JSON: %s", buf_str(&out));
+	cr_assert(json_object_object_get_ex(root, "latency_ms", &o));
+	cr_assert(json_object_object_get_ex(o, "p50", &v), "p50 missing");
+	cr_assert(eq(ptr, v, NULL), "p50 is %s, expected null",
+	    json_object_to_json_string(v));
+	json_object_put(root);
+	buf_free(&out);
+	sb_close(&empty);
+}

@@ -101,3 +101,35 @@ Test(buf, sigsafe_helpers_bound_and_terminate)
 	n = buf_sigsafe_putu(s, 0, sizeof(s), 0);
 	cr_assert(eq(str, s, "0"));
 }
+
+Test(buf, fwrite_writes_all_and_reports_failures)
+{
+	char store[8], text[16] = "";
+	struct buf b;
+	FILE *fp = tmpfile(), *full;
+
+	cr_assert(not(eq(ptr, fp, NULL)));
+	buf_init_fixed(&b, store, sizeof(store));
+	(void)buf_puts(&b, "hello");
+	cr_assert(eq(int, buf_fwrite(&b, fp), 0));
+	rewind(fp);
+	cr_assert(not(eq(ptr, fgets(text, sizeof(text), fp), NULL)));
+	cr_assert(eq(str, text, "hello"));
+	(void)fclose(fp);
+
+	/* A device that is always full: the flush must fail. */
+	full = fopen("/dev/full", "w");
+	cr_assert(not(eq(ptr, full, NULL)));
+	cr_assert(eq(int, buf_fwrite(&b, full), -1),
+	    "a failed write was reported ok");
+	(void)fclose(full);
+
+	/* A truncated buffer is never written as if it were whole. */
+	(void)buf_puts(&b, ", world");
+	cr_assert(b.overflow);
+	fp = tmpfile();
+	cr_assert(eq(int, buf_fwrite(&b, fp), -1));
+	cr_assert(eq(long, ftell(fp), 0L),
+	    "wrote part of an overflowed buffer");
+	(void)fclose(fp);
+}
