@@ -845,6 +845,18 @@ static const char *where2(const struct cfg *cfg, const char *a, const char *b,
 	return where(cfg, a, store, n);
 }
 
+/* cfg_listen_foreach callback: 1 at the first address that is not
+ * loopback (an empty host means every address). */
+static int not_loopback(const char *host, const char *port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	if (strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "localhost") == 0)
+		return 0;
+	return 1;
+}
+
 static void cross_check(struct loader *ld)
 {
 	const struct cfg *c = ld->cfg;
@@ -880,6 +892,14 @@ static void cross_check(struct loader *ld)
 		    "%sgroup is set but user is not (workers change "
 		    "both or neither)",
 		    where(c, "group", at, sizeof(at)));
+	if (c->debug_routes &&
+	    cfg_listen_foreach(c->listen, not_loopback, NULL) != 0)
+		errs_add(ld->errs,
+		    "%sdebug_routes is on but listen (%s) has an address "
+		    "that is not loopback; the debug routes can tie up "
+		    "workers and are for tests only",
+		    where2(c, "debug_routes", "listen", at, sizeof(at)),
+		    c->listen);
 }
 
 int cfg_load_buffer(struct cfg *cfg, const char *name, const char *data,

@@ -48,6 +48,7 @@ struct cfg {
 	/* timeouts */
 	int64_t request_timeout;
 	int64_t shutdown_timeout;
+	int64_t watchdog_grace;
 	int64_t keepalive_timeout;
 	int64_t header_timeout;
 	int64_t body_timeout;
@@ -79,12 +80,21 @@ struct cfg {
 	char *log_file;
 	int syslog_facility; /* a LOG_* facility from <syslog.h> */
 	char *syslog_ident;
+	char *access_log;
+	int access_log_format; /* enum cfg_access_format */
+	/* debugging */
+	bool debug_routes;
 
 	/* Where each key's value came from, indexed like cfg_keys_table. */
 	struct cfg_origin *origin;
 	/* Names of the files read, owned here; origins point into them. */
 	char **files;
 	size_t nfiles;
+};
+
+enum cfg_access_format {
+	CFG_ACCESS_COMBINED,
+	CFG_ACCESS_JSON,
 };
 
 enum cfg_source {

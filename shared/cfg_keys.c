@@ -45,6 +45,12 @@ static const struct cfg_choice log_formats[] = {
     {NULL, 0},
 };
 
+static const struct cfg_choice access_formats[] = {
+    {"combined", CFG_ACCESS_COMBINED},
+    {"json", CFG_ACCESS_JSON},
+    {NULL, 0},
+};
+
 static const struct cfg_choice log_dests[] = {
     {"stderr", LOG_DEST_STDERR},
     {"file", LOG_DEST_FILE},
@@ -117,6 +123,9 @@ const struct cfg_key cfg_keys_table[] = {
 	{"request_timeout", CFG_DURATION, OFF(request_timeout), "60s", SEC(1), HOUR(1), NULL, NULL, 0,
 	 NULL, "Timeouts",
 	 "A worker busy with one request longer than this is logged and stopped."},
+	{"watchdog_grace", CFG_DURATION, OFF(watchdog_grace), "5s", MS(100), MIN(5), NULL, NULL, 0,
+	 NULL, "Timeouts",
+	 "A worker stopped by the request_timeout watchdog (SIGTERM) that is still alive after this gets SIGKILL."},
 	{"shutdown_timeout", CFG_DURATION, OFF(shutdown_timeout), "30s", 0, HOUR(1), NULL, NULL, 0,
 	 NULL, "Timeouts",
 	 "On a graceful stop, workers still busy after this are killed."},
@@ -209,6 +218,17 @@ const struct cfg_key cfg_keys_table[] = {
 	{"syslog_ident", CFG_STRING, OFF(syslog_ident), "pacerd", 0, 0, NULL, NULL, 0,
 	 check_name, "Logging",
 	 "Program name syslog records."},
+	{"access_log", CFG_STRING, OFF(access_log), "", 0, 0, NULL, NULL, CFG_ABSPATH | CFG_EMPTY_OK,
+	 NULL, "Logging",
+	 "File the workers append one line a request to (reopened on SIGUSR1); empty turns the access log off."},
+	{"access_log_format", CFG_ENUM, OFF(access_log_format), "combined", 0, 0, access_formats, NULL, 0,
+	 NULL, "Logging",
+	 "combined (Apache's combined format plus request id, worker pid and microseconds) or json."},
+
+	/* debugging */
+	{"debug_routes", CFG_BOOL, OFF(debug_routes), "off", 0, 0, NULL, NULL, 0,
+	 NULL, "Debugging",
+	 "Serve the test-only /debug/ routes (such as /debug/sleep, which holds a worker on purpose); loopback listeners only, never in production."},
 };
 /* clang-format on */
 

@@ -192,6 +192,21 @@ size_t tu_count_lines_with(const char *s, const char *needle)
 	return count;
 }
 
+size_t tu_count_lines_starting(const char *s, const char *prefix)
+{
+	size_t count = 0, plen = strlen(prefix);
+
+	while (s != NULL && *s != '\0') {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+
+		if (n >= plen && memcmp(s, prefix, plen) == 0)
+			count++;
+		s += n + (nl != NULL);
+	}
+	return count;
+}
+
 const char *tu_cfg_diff(const struct cfg *a, const struct cfg *b, char *av,
     char *bv, size_t n)
 {

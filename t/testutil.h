@@ -46,6 +46,8 @@ const char *tu_cfg_diff(const struct cfg *a, const struct cfg *b, char *av,
     char *bv, size_t n);
 
 /* Number of lines in s that contain needle. */
+/* Lines of s that begin with prefix. */
+size_t tu_count_lines_starting(const char *s, const char *prefix);
 size_t tu_count_lines_with(const char *s, const char *needle);
 
 #endif

@@ -54,6 +54,10 @@ static const struct {
     {"log_format", "text"},
     {"log_destination", "stderr"},
     {"log_file", "/var/log/pacerd/pacerd.log"},
+    {"access_log", ""},
+    {"access_log_format", "combined"},
+    {"debug_routes", "off"},
+    {"watchdog_grace", "5s"},
     {"syslog_facility", "daemon"},
     {"syslog_ident", "pacerd"},
 };
@@ -72,6 +76,7 @@ static const struct {
     {"max_worker_rss", "0", "64GB", "-1B", "65537MB"},
     {"request_timeout", "1s", "1h", "999ms", "3601s"},
     {"shutdown_timeout", "0", "1h", "-1s", "61min"},
+    {"watchdog_grace", "100ms", "5min", "99ms", "301s"},
     {"keepalive_timeout", "0", "10min", "-1ms", "601s"},
     {"header_timeout", "1s", "10min", "999ms", "601s"},
     {"body_timeout", "1s", "1h", "999ms", "3601s"},
@@ -137,6 +142,10 @@ static const struct {
     {"log_file", "pacerd.log", "is not an absolute path"},
     {"syslog_facility", "local8", "is not one of: daemon, user, local0"},
     {"syslog_ident", "", "must not be empty"},
+    {"access_log", "access.log", "\"access.log\" is not an absolute path"},
+    {"access_log_format", "common", "\"common\" is not one of: combined, json"},
+    {"debug_routes", "maybe", "is not a boolean"},
+    {"watchdog_grace", "5", "is not a duration"},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
