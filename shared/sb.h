@@ -75,6 +75,10 @@
 #define SB_CLIENT_MAX 48
 #define SB_RELOAD_ERROR_MAX 256
 
+/* Routes with their own counters, and their metric label size. */
+#define SB_MAX_ROUTES 64u
+#define SB_ROUTE_LABEL_MAX 32u
+
 /* Latency histogram: 14 finite upper bounds (0.5 ms to 10 s) plus +Inf. */
 #define SB_HIST_NBUCKETS 15
 
@@ -144,7 +148,16 @@ struct sb_slot_view {
 	char method[SB_METHOD_MAX];
 	char path[SB_PATH_MAX];
 	char client[SB_CLIENT_MAX];
+	uint32_t want_recycle; /* SB_RECYCLE_* bits, 0 when not asked */
 	unsigned retries; /* copies thrown away as torn (diagnostics) */
+};
+
+/* One route's counters. */
+struct sb_route_view {
+	char label[SB_ROUTE_LABEL_MAX];
+	uint64_t status_class[5]; /* [0] 1xx ... [4] 5xx */
+	uint64_t count;           /* sum of the classes */
+	uint64_t sum_us;          /* latency of those requests */
 };
 
 /* The header: identity and the last reload. */
@@ -280,6 +293,27 @@ int sb_slot_end_request(struct sb *sb, uint32_t i, int status,
 /* One connection accepted (global counter). */
 int sb_count_accept(struct sb *sb);
 
+/*
+ * Ask the master to recycle this worker (why: SB_RECYCLE_REQUESTS or
+ * SB_RECYCLE_RSS, or'ed into the slot's flags). The worker keeps serving
+ * until the master sends SIGTERM; the master grants one recycle at a time.
+ */
+#define SB_RECYCLE_REQUESTS 0x1u
+#define SB_RECYCLE_RSS 0x2u
+int sb_slot_want_recycle(struct sb *sb, uint32_t i, uint32_t why);
+
+/*
+ * Per-route request counters, for /metrics. Route r (0 to SB_MAX_ROUTES-1,
+ * the index in the worker's route table) gets its metric label the first
+ * time any worker registers it: registering is idempotent and race-free
+ * (the first writer wins; a reader sees a route only once its label is
+ * complete). Labels longer than SB_ROUTE_LABEL_MAX - 1 are refused, as are
+ * labels outside [a-z0-9_]. sb_route_count adds one request with its
+ * status (by class, 1xx to 5xx) and latency.
+ */
+int sb_route_register(struct sb *sb, uint32_t r, const char *label);
+int sb_route_count(struct sb *sb, uint32_t r, int status, uint64_t latency_us);
+
 /* ---- pacerctl (and any reader) ----------------------------------------- */
 
 /*
@@ -306,6 +340,10 @@ int sb_slot_read(const struct sb *sb, uint32_t i, struct sb_slot_view *out);
 
 /* Copy the header; -1 (EINVAL, EAGAIN) as for sb_slot_read(). */
 int sb_header_read(const struct sb *sb, struct sb_header_view *out);
+
+/* Copy route r's counters. Returns 0, or -1 with errno ENOENT when no
+ * worker registered r yet (or EINVAL: r out of range, NULL handle). */
+int sb_route_read(const struct sb *sb, uint32_t r, struct sb_route_view *out);
 
 /* Copy the counters / the histogram. -1 only for a NULL handle. */
 int sb_counters_read(const struct sb *sb, struct sb_counters_view *out);
