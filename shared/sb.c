@@ -26,6 +26,14 @@
  * torn copy is a value thrown away, never undefined behaviour. Global
  * counters are relaxed atomic adds: nothing else is ordered by them.
  *
+ * A route record has many writers (every worker registers the routes it
+ * serves, then counts into them), so it is no seqlock: its state word goes
+ * 0 (empty) -> 1 (label being written) by compare-and-swap, which only one
+ * worker can win, and 1 -> 2 (ready) by a release store once the label is
+ * complete. Readers, and a worker that lost the race, load the state with
+ * acquire and look at the label only when it is 2; the label never
+ * changes after that. The counters behind it are relaxed atomic adds.
+ *
  * Nothing read from the file is trusted for memory safety: the handle
  * keeps its own slot count, and every string copied out is cut,
  * NUL-terminated and reduced to printable ASCII, since pacerctl may print
@@ -89,7 +97,8 @@ struct shm_slot {
 	atomic_char method[SB_METHOD_MAX];
 	atomic_char client[SB_CLIENT_MAX];
 	atomic_char path[SB_PATH_MAX];
-	char reserved[56]; /* zero; using it bumps SB_ABI_VERSION */
+	_Atomic uint32_t flags; /* SB_RECYCLE_*; cleared by claim and release */
+	char reserved[52];      /* zero; using it bumps SB_ABI_VERSION */
 };
 
 static_assert(sizeof(struct shm_slot) == SB_SLOT_SIZE, "slot size pinned");
@@ -100,7 +109,8 @@ static_assert(offsetof(struct shm_slot, generation) == 8 &&
         offsetof(struct shm_slot, req_start_us) == 56 &&
         offsetof(struct shm_slot, method) == 72 &&
         offsetof(struct shm_slot, client) == 88 &&
-        offsetof(struct shm_slot, path) == 136,
+        offsetof(struct shm_slot, path) == 136 &&
+        offsetof(struct shm_slot, flags) == 264,
     "slot layout pinned: moving a field bumps SB_ABI_VERSION");
 
 struct shm_reload {
@@ -126,9 +136,35 @@ struct shm_hist {
 	_Atomic uint64_t sum_us;
 };
 
+/* Values of a route's state word. */
+enum route_state {
+	ROUTE_EMPTY = 0,   /* no worker registered it (fresh file) */
+	ROUTE_WRITING = 1, /* one worker won the CAS and writes the label */
+	ROUTE_READY = 2,   /* label complete; never changes again */
+};
+
+/* Two cache lines: the label, read when rendering, apart from the
+ * counters that every request on the route adds to. */
+struct shm_route {
+	_Atomic uint32_t state; /* enum route_state */
+	atomic_char label[SB_ROUTE_LABEL_MAX];
+	char pad0[28];
+	_Atomic uint64_t status_class[5]; /* [0] 1xx ... [4] 5xx */
+	_Atomic uint64_t sum_us;
+	char reserved[16]; /* zero; using it bumps SB_ABI_VERSION */
+};
+
+static_assert(sizeof(struct shm_route) == 128, "route record pinned");
+static_assert(offsetof(struct shm_route, label) == 4 &&
+        offsetof(struct shm_route, status_class) == 64 &&
+        offsetof(struct shm_route, sum_us) == 104,
+    "route layout pinned: moving a field bumps SB_ABI_VERSION");
+
 /* The plain fields are written once, before the file is renamed into
  * place, and never again. Each group starts a cache line (explicit pads):
- * counters and histogram are added to by every request of every worker. */
+ * counters, histogram and routes are added to by every request of every
+ * worker. The routes follow the first kilobyte, the version 1 header, so
+ * nothing before them moved. */
 struct shm_header {
 	struct sb_preamble pre;
 	int32_t master_pid;
@@ -143,16 +179,22 @@ struct shm_header {
 	char pad2[8];
 	struct shm_hist hist;
 	char reserved[384]; /* zero; using any of it bumps SB_ABI_VERSION */
+	struct shm_route routes[SB_MAX_ROUTES];
 };
 
 static_assert(sizeof(struct shm_header) == SB_HEADER_SIZE, "header pinned");
+static_assert(SB_HEADER_SIZE == 1024 + SB_MAX_ROUTES * 128 &&
+        SB_HEADER_SIZE % 64 == 0,
+    "header is the first kilobyte and the routes, whole cache lines");
+static_assert(SB_ABI_VERSION == 2, "this layout is ABI version 2");
 static_assert(offsetof(struct shm_header, pre) == 0 &&
         offsetof(struct shm_header, master_pid) == 24 &&
         offsetof(struct shm_header, generation) == 48 &&
         offsetof(struct shm_header, reload) == 64 &&
         offsetof(struct shm_header, counters) == 384 &&
         offsetof(struct shm_header, hist) == 512 &&
-        offsetof(struct shm_header, reserved) == 640,
+        offsetof(struct shm_header, reserved) == 640 &&
+        offsetof(struct shm_header, routes) == 1024,
     "header layout pinned: moving a field bumps SB_ABI_VERSION");
 
 /* Prometheus-style bounds (le semantics); changing them bumps the ABI. */
@@ -162,6 +204,9 @@ static const uint64_t hist_bound_us[SB_HIST_NBUCKETS - 1] = {500, 1000, 2500,
 static const char *const hist_le[SB_HIST_NBUCKETS] = {"0.0005", "0.001",
     "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1",
     "2.5", "5", "10", "+Inf"};
+
+/* The flags bits that are recycle requests (sb_slot_view.want_recycle). */
+#define SB_RECYCLE_MASK (SB_RECYCLE_REQUESTS | SB_RECYCLE_RSS)
 
 /* Attempts spent spinning before each further one yields the CPU, so a
  * reader never spins against a writer preempted on the same CPU. */
@@ -652,6 +697,7 @@ static int slot_set_owner(struct sb *sb, uint32_t i, pid_t pid,
 	text_store(s->method, SB_METHOD_MAX, NULL, 0);
 	text_store(s->client, SB_CLIENT_MAX, NULL, 0);
 	text_store(s->path, SB_PATH_MAX, NULL, 0);
+	SB_ST(&s->flags, 0);
 	write_end(&s->changecount, v);
 	return 0;
 }
@@ -771,6 +817,129 @@ int sb_count_accept(struct sb *sb)
 	return 0;
 }
 
+int sb_slot_want_recycle(struct sb *sb, uint32_t i, uint32_t why)
+{
+	struct shm_slot *s = wslot(sb, i);
+	uint32_t v;
+
+	if (s == NULL || why == 0 || (why & ~SB_RECYCLE_MASK) != 0)
+		return -1;
+	/* Bracketed like any slot update, so a reader's copy pairs the flag
+	 * with the requests count that made the worker ask. */
+	v = write_begin(&s->changecount);
+	(void)atomic_fetch_or_explicit(&s->flags, why, memory_order_relaxed);
+	write_end(&s->changecount, v);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- routes */
+
+static struct shm_route *route_at(const struct sb *sb, uint32_t r)
+{
+	return &hdr(sb)->routes[r];
+}
+
+/* 1 to SB_ROUTE_LABEL_MAX - 1 bytes of [a-z0-9_]: a Prometheus label value
+ * and a JSON string that need no escaping. Sets *len. */
+static bool label_ok(const char *label, size_t *len)
+{
+	size_t n;
+
+	if (label == NULL)
+		return false;
+	for (n = 0; label[n] != '\0'; n++) {
+		char c = label[n];
+
+		if (n == SB_ROUTE_LABEL_MAX - 1)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		        c == '_'))
+			return false;
+	}
+	*len = n;
+	return n > 0;
+}
+
+/* The stored label is label[0..len), NUL-padded. Only once READY. */
+static bool label_equal(const struct shm_route *rt, const char *label,
+    size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (SB_LD(&rt->label[i]) != label[i])
+			return false;
+	return SB_LD(&rt->label[len]) == '\0';
+}
+
+/* Wait (bounded, as seq_read) for another worker to finish writing the
+ * label. Returns the last state seen: READY, or WRITING if it never
+ * finished (that worker died between its CAS and its release store). */
+static uint32_t route_wait_ready(const struct shm_route *rt)
+{
+	uint32_t st = ROUTE_WRITING;
+	unsigned i;
+
+	for (i = 0; i < SB_READ_TRIES; i++) {
+		if (i >= SB_READ_SPINS)
+			(void)sched_yield();
+		st = atomic_load_explicit(&rt->state, memory_order_acquire);
+		if (st == ROUTE_READY)
+			break;
+	}
+	return st;
+}
+
+int sb_route_register(struct sb *sb, uint32_t r, const char *label)
+{
+	struct shm_route *rt;
+	uint32_t st = ROUTE_EMPTY;
+	size_t len = 0;
+
+	if (sb == NULL || !sb->writable || r >= SB_MAX_ROUTES ||
+	    !label_ok(label, &len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	rt = route_at(sb, r);
+	if (atomic_compare_exchange_strong_explicit(&rt->state, &st,
+	        ROUTE_WRITING, memory_order_acq_rel, memory_order_acquire)) {
+		text_store(rt->label, SB_ROUTE_LABEL_MAX, label, len);
+		atomic_store_explicit(&rt->state, ROUTE_READY,
+		    memory_order_release);
+		return 0;
+	}
+	if (st != ROUTE_READY && route_wait_ready(rt) != ROUTE_READY) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!label_equal(rt, label, len)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
+}
+
+int sb_route_count(struct sb *sb, uint32_t r, int status, uint64_t latency_us)
+{
+	struct shm_route *rt;
+
+	if (sb == NULL || !sb->writable || r >= SB_MAX_ROUTES) {
+		errno = EINVAL;
+		return -1;
+	}
+	rt = route_at(sb, r);
+	if (SB_LD(&rt->state) != ROUTE_READY) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (status < 100 || status > 599)
+		return 0;
+	SB_ADD(&rt->status_class[status / 100 - 1], 1);
+	SB_ADD(&rt->sum_us, latency_us);
+	return 0;
+}
+
 /* --------------------------------------------------------------- readers */
 
 static void copy_slot(void *dst, const void *src)
@@ -794,6 +963,7 @@ static void copy_slot(void *dst, const void *src)
 	text_load(o->method, s->method, SB_METHOD_MAX);
 	text_load(o->path, s->path, SB_PATH_MAX);
 	text_load(o->client, s->client, SB_CLIENT_MAX);
+	o->want_recycle = SB_LD(&s->flags) & SB_RECYCLE_MASK;
 }
 
 int sb_slot_read(const struct sb *sb, uint32_t i, struct sb_slot_view *out)
@@ -853,6 +1023,31 @@ int sb_header_read(const struct sb *sb, struct sb_header_view *out)
 	out->start_time = h->start_time;
 	out->start_mono_us = h->start_mono_us;
 	out->generation = SB_LD(&h->generation);
+	return 0;
+}
+
+int sb_route_read(const struct sb *sb, uint32_t r, struct sb_route_view *out)
+{
+	const struct shm_route *rt;
+	unsigned k;
+
+	memset(out, 0, sizeof(*out));
+	if (sb == NULL || r >= SB_MAX_ROUTES) {
+		errno = EINVAL;
+		return -1;
+	}
+	rt = route_at(sb, r);
+	if (atomic_load_explicit(&rt->state, memory_order_acquire) !=
+	    ROUTE_READY) {
+		errno = ENOENT;
+		return -1;
+	}
+	text_load(out->label, rt->label, SB_ROUTE_LABEL_MAX);
+	for (k = 0; k < 5; k++) {
+		out->status_class[k] = SB_LD(&rt->status_class[k]);
+		out->count += out->status_class[k];
+	}
+	out->sum_us = SB_LD(&rt->sum_us);
 	return 0;
 }
 

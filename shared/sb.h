@@ -10,11 +10,12 @@
  * `pacerctl status` works even when every worker is busy.
  *
  * The file holds a header (identity, generation, last reload, global
- * counters, a latency histogram) followed by one fixed-size slot per
- * worker. Who may write what:
+ * counters, a latency histogram, per-route counters) followed by one
+ * fixed-size slot per worker. Who may write what:
  *
  *   - a worker writes only its own slot (the index the master gave it),
- *     and the global counters and histogram (atomic adds);
+ *     the global counters, the histogram and the route counters (atomic
+ *     adds), and a route's label once (the first worker to register it);
  *   - the master writes the header (generation, reload record, exit
  *     counters) and a slot only when no live process owns it: that is,
  *     sb_slot_release() after it has reaped the slot's worker;
@@ -58,11 +59,14 @@
  * reserved area: a pacerctl refuses any version but its own, which is the
  * only protection an old pacerctl has against misreading a new file.
  */
-#define SB_ABI_VERSION 1u
+#define SB_ABI_VERSION 2u
 
 /* The pinned sizes (static_assert'ed in sb.c). A slot is a whole number
- * of 64-byte cache lines, so two workers never share a line. */
-#define SB_HEADER_SIZE 1024u
+ * of 64-byte cache lines, so two workers never share a line. The header is
+ * 1 KiB (identity, reload record, counters, histogram) and then
+ * SB_MAX_ROUTES route records of 128 bytes (two cache lines: the label,
+ * then the counters): 1024 + 64 * 128 = 9216 bytes. */
+#define SB_HEADER_SIZE 9216u
 #define SB_SLOT_SIZE 320u
 
 /* The most slots a file may have (max_workers' upper bound). */
@@ -149,7 +153,7 @@ struct sb_slot_view {
 	char path[SB_PATH_MAX];
 	char client[SB_CLIENT_MAX];
 	uint32_t want_recycle; /* SB_RECYCLE_* bits, 0 when not asked */
-	unsigned retries; /* copies thrown away as torn (diagnostics) */
+	unsigned retries;      /* copies thrown away as torn (diagnostics) */
 };
 
 /* One route's counters. */
@@ -295,8 +299,10 @@ int sb_count_accept(struct sb *sb);
 
 /*
  * Ask the master to recycle this worker (why: SB_RECYCLE_REQUESTS or
- * SB_RECYCLE_RSS, or'ed into the slot's flags). The worker keeps serving
- * until the master sends SIGTERM; the master grants one recycle at a time.
+ * SB_RECYCLE_RSS, or both, or'ed into the slot's flags; 0 or an unknown
+ * bit is refused). The worker keeps serving until the master sends
+ * SIGTERM; the master grants one recycle at a time. The flags show as
+ * sb_slot_view.want_recycle; sb_slot_claim and sb_slot_release clear them.
  */
 #define SB_RECYCLE_REQUESTS 0x1u
 #define SB_RECYCLE_RSS 0x2u
@@ -310,6 +316,15 @@ int sb_slot_want_recycle(struct sb *sb, uint32_t i, uint32_t why);
  * complete). Labels longer than SB_ROUTE_LABEL_MAX - 1 are refused, as are
  * labels outside [a-z0-9_]. sb_route_count adds one request with its
  * status (by class, 1xx to 5xx) and latency.
+ *
+ * sb_route_register returns 0 when r now has this label (whoever wrote
+ * it), or -1 with errno: EINVAL (bad label, r out of range, NULL or
+ * read-only handle), EEXIST (r already has another label), EAGAIN (the
+ * worker registering r died before it finished; r stays unusable in this
+ * file). sb_route_count returns 0, or -1 with errno EINVAL (as above) or
+ * ENOENT (r is not registered: nothing is counted). A status outside 100
+ * to 599 (no response was sent) is counted nowhere, latency included, and
+ * returns 0: a route's count is always the sum of its classes.
  */
 int sb_route_register(struct sb *sb, uint32_t r, const char *label);
 int sb_route_count(struct sb *sb, uint32_t r, int status, uint64_t latency_us);

@@ -8,6 +8,7 @@
  */
 #include "status.h"
 
+#include <assert.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +26,55 @@ struct snapshot {
 	struct sb_hist_view hist;
 	unsigned by_state[sizeof(states)]; /* [5] counts unreadable slots */
 	unsigned live;
+	struct sb_route_view routes[SB_MAX_ROUTES]; /* registered ones only */
+	unsigned nroutes;
 };
+
+static_assert(SB_RECYCLE_REQUESTS == 1u && SB_RECYCLE_RSS == 2u,
+    "the recycle names below are indexed by the two bits");
+
+/* What a want_recycle value asks for, in JSON (NULL: nothing) and in the
+ * text table. Unknown bits were masked by sb_slot_read. */
+static const char *recycle_json(uint32_t want)
+{
+	static const char *const names[] = {NULL, "requests", "rss",
+	    "requests,rss"};
+
+	return names[want & 3u];
+}
+
+static const char *recycle_text(uint32_t want)
+{
+	static const char *const names[] = {"-", "reqs", "rss", "reqs,rss"};
+
+	return names[want & 3u];
+}
+
+/* Registered routes only, in route order (ENOENT: not yet). Two routes
+ * with one label (a route table listing a label twice, or a worker gone
+ * wrong) are shown as one, added up: Prometheus refuses a scrape with a
+ * series twice. */
+static void take_routes(const struct sb *sb, struct snapshot *s)
+{
+	struct sb_route_view v;
+	unsigned r, j, k;
+
+	for (r = 0; r < SB_MAX_ROUTES; r++) {
+		if (sb_route_read(sb, r, &v) != 0)
+			continue;
+		for (j = 0; j < s->nroutes; j++)
+			if (strcmp(s->routes[j].label, v.label) == 0)
+				break;
+		if (j == s->nroutes) {
+			s->routes[s->nroutes++] = v;
+			continue;
+		}
+		for (k = 0; k < 5; k++)
+			s->routes[j].status_class[k] += v.status_class[k];
+		s->routes[j].count += v.count;
+		s->routes[j].sum_us += v.sum_us;
+	}
+}
 
 static int take(const struct sb *sb, struct snapshot *s, char *err,
     size_t errlen)
@@ -54,6 +103,7 @@ static int take(const struct sb *sb, struct snapshot *s, char *err,
 		if ((p = strchr(states, v.state)) != NULL)
 			s->by_state[p - states]++;
 	}
+	take_routes(sb, s);
 	return 0;
 }
 
@@ -114,14 +164,72 @@ static void put_quantiles(struct buf *out, const struct sb_hist_view *h)
 	    (double)h->sum_us / (double)h->count / 1000.0);
 }
 
+/* Requests per registered route, after the summary; nothing when no
+ * route is registered. */
+static void put_routes(struct buf *out, const struct snapshot *s)
+{
+	unsigned r, k;
+
+	if (s->nroutes == 0)
+		return;
+	(void)buf_printf(out, "\n%-31s %9s %6s %6s %6s %6s %6s %8s\n", "ROUTE",
+	    "REQS", "1XX", "2XX", "3XX", "4XX", "5XX", "MEAN_MS");
+	for (r = 0; r < s->nroutes; r++) {
+		const struct sb_route_view *v = &s->routes[r];
+
+		(void)buf_printf(out, "%-31s %9llu", v->label,
+		    (unsigned long long)v->count);
+		for (k = 0; k < 5; k++)
+			(void)buf_printf(out, " %6llu",
+			    (unsigned long long)v->status_class[k]);
+		if (v->count == 0)
+			(void)buf_printf(out, " %8s\n", "-");
+		else
+			(void)buf_printf(out, " %8.1f\n",
+			    (double)v->sum_us / (double)v->count / 1000.0);
+	}
+}
+
+/* One row per live worker. */
+static void put_slots(const struct sb *sb, uint64_t now_us, struct buf *out)
+{
+	struct sb_slot_view v;
+	uint32_t i;
+
+	(void)buf_printf(out,
+	    "\n%5s %7s %4s %1s %-8s %9s %11s %6s %4s %8s  %s\n", "SLOT", "PID",
+	    "GEN", "S", "RECYCLE", "REQS", "BYTES_OUT", "CONNS", "LAST",
+	    "AGE_MS", "REQUEST");
+	for (i = 0; i < sb_nslots(sb); i++) {
+		if (sb_slot_read(sb, i, &v) != 0) {
+			(void)buf_printf(out, "%5u %7s %4s ?\n", i, "-", "-");
+			continue;
+		}
+		if (v.state == SB_STATE_OPEN)
+			continue;
+		(void)buf_printf(out,
+		    "%5u %7ld %4llu %c %-8s %9llu %11llu %2u/%u/%u %4u ", i,
+		    (long)v.pid, (unsigned long long)v.generation, v.state,
+		    recycle_text(v.want_recycle),
+		    (unsigned long long)v.requests,
+		    (unsigned long long)v.bytes_out, v.conn_reading,
+		    v.conn_keepalive, v.conn_writing, v.last_status);
+		if (v.state == SB_STATE_HANDLING || v.state == SB_STATE_READING)
+			(void)buf_printf(out, "%8llu  %s %s %s\n",
+			    (unsigned long long)((now_us - v.req_start_us) /
+			        1000),
+			    v.method, v.path, v.client);
+		else
+			(void)buf_printf(out, "%8s  %s\n", "-", v.client);
+	}
+}
+
 static void render_text(const struct sb *sb, const struct snapshot *s,
     int64_t now_wall, uint64_t now_us, struct buf *out)
 {
 	int64_t up = now_wall - s->hdr.start_time;
 	double per = up > 0 ? (double)up : 1;
 	char ts[32];
-	struct sb_slot_view v;
-	uint32_t i;
 
 	(void)buf_printf(out, "pacerd master pid %ld, generation %llu, up ",
 	    (long)s->hdr.master_pid, (unsigned long long)s->hdr.generation);
@@ -156,30 +264,8 @@ static void render_text(const struct sb *sb, const struct snapshot *s,
 	    s->live, s->hdr.nslots, s->by_state[0], s->by_state[1],
 	    s->by_state[2], s->by_state[3], s->by_state[4],
 	    s->by_state[5] ? ", some unreadable" : "");
-	(void)buf_printf(out, "\n%5s %7s %4s %1s %9s %11s %6s %4s %8s  %s\n",
-	    "SLOT", "PID", "GEN", "S", "REQS", "BYTES_OUT", "CONNS", "LAST",
-	    "AGE_MS", "REQUEST");
-	for (i = 0; i < sb_nslots(sb); i++) {
-		if (sb_slot_read(sb, i, &v) != 0) {
-			(void)buf_printf(out, "%5u %7s %4s ?\n", i, "-", "-");
-			continue;
-		}
-		if (v.state == SB_STATE_OPEN)
-			continue;
-		(void)buf_printf(out,
-		    "%5u %7ld %4llu %c %9llu %11llu %2u/%u/%u %4u ", i,
-		    (long)v.pid, (unsigned long long)v.generation, v.state,
-		    (unsigned long long)v.requests,
-		    (unsigned long long)v.bytes_out, v.conn_reading,
-		    v.conn_keepalive, v.conn_writing, v.last_status);
-		if (v.state == SB_STATE_HANDLING || v.state == SB_STATE_READING)
-			(void)buf_printf(out, "%8llu  %s %s %s\n",
-			    (unsigned long long)((now_us - v.req_start_us) /
-			        1000),
-			    v.method, v.path, v.client);
-		else
-			(void)buf_printf(out, "%8s  %s\n", "-", v.client);
-	}
+	put_routes(out, s);
+	put_slots(sb, now_us, out);
 }
 
 static void json_u64(struct json_object *o, const char *k, uint64_t v)
@@ -220,6 +306,40 @@ static struct json_object *slots_json(const struct sb *sb, uint64_t now_us)
 		    v.req_start_us && now_us > v.req_start_us
 		        ? (now_us - v.req_start_us) / 1000
 		        : 0);
+		json_object_object_add(o, "recycle",
+		    recycle_json(v.want_recycle) == NULL
+		        ? NULL
+		        : json_object_new_string(recycle_json(v.want_recycle)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* [{"route", "requests", "status": {"1xx".."5xx"}, "latency_sum_ms"}],
+ * registered routes only. */
+static struct json_object *routes_json(const struct snapshot *s)
+{
+	struct json_object *arr = json_object_new_array(), *o, *st;
+	char ms[32];
+	unsigned r, k;
+
+	for (r = 0; r < s->nroutes; r++) {
+		const struct sb_route_view *v = &s->routes[r];
+
+		o = json_object_new_object();
+		json_object_object_add(o, "route",
+		    json_object_new_string(v->label));
+		json_u64(o, "requests", v->count);
+		st = json_object_new_object();
+		for (k = 0; k < 5; k++)
+			json_u64(st, classes[k], v->status_class[k]);
+		json_object_object_add(o, "status", st);
+		/* Printed from the integer: exact to the microsecond. */
+		(void)snprintf(ms, sizeof(ms), "%llu.%03llu",
+		    (unsigned long long)(v->sum_us / 1000),
+		    (unsigned long long)(v->sum_us % 1000));
+		json_object_object_add(o, "latency_sum_ms",
+		    json_object_new_double_s((double)v->sum_us / 1000.0, ms));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -287,10 +407,50 @@ static void render_json(const struct sb *sb, const struct snapshot *s,
 	}
 	json_object_object_add(root, "workers", o);
 	json_object_object_add(root, "slots", slots_json(sb, now_us));
+	json_object_object_add(root, "routes", routes_json(s));
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
 	(void)buf_puts(out, text);
 	(void)buf_putc(out, '\n');
 	json_object_put(root);
+}
+
+/* Per-route request counts by status class, and the route's latency sum
+ * and count (a summary without quantiles: the global histogram has the
+ * distribution). Only registered routes; every class, zeros included, so a
+ * rate() over a class that starts failing has a baseline. */
+static void prometheus_routes(const struct snapshot *s, struct buf *out)
+{
+	static const char *const names[] = {"route", "class"};
+	const char *v[2];
+	struct prom_labels l = {2, names, v};
+	unsigned r, k;
+
+	if (s->nroutes == 0)
+		return;
+	prom_family(out, "pacer_http_requests_by_route_total", "counter",
+	    "HTTP requests answered, by route and status class.");
+	for (r = 0; r < s->nroutes; r++) {
+		v[0] = s->routes[r].label;
+		for (k = 0; k < 5; k++) {
+			v[1] = classes[k];
+			prom_u64(out, "pacer_http_requests_by_route_total", &l,
+			    s->routes[r].status_class[k]);
+		}
+	}
+	prom_family(out, "pacer_http_request_duration_by_route_seconds",
+	    "summary",
+	    "Time from a complete request head to the end of the response, "
+	    "by route.");
+	l.n = 1;
+	for (r = 0; r < s->nroutes; r++) {
+		v[0] = s->routes[r].label;
+		prom_double(out,
+		    "pacer_http_request_duration_by_route_seconds_sum", &l,
+		    (double)s->routes[r].sum_us / 1e6);
+		prom_u64(out,
+		    "pacer_http_request_duration_by_route_seconds_count", &l,
+		    s->routes[r].count);
+	}
 }
 
 static void render_prometheus(const struct snapshot *s, struct buf *out)
@@ -324,6 +484,7 @@ static void render_prometheus(const struct snapshot *s, struct buf *out)
 	    "Time from a complete request head to the end of the response.",
 	    bounds, s->hist.bucket, SB_HIST_NBUCKETS - 1,
 	    (double)s->hist.sum_us / 1e6);
+	prometheus_routes(s, out);
 	prom_family(out, "pacer_http_bytes_in_total", "counter",
 	    "Request bytes read.");
 	prom_u64(out, "pacer_http_bytes_in_total", NULL, s->cnt.bytes_in);

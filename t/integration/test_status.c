@@ -1,8 +1,9 @@
 /*
  * test_status.c - `pacerctl status` and its renderings, from a scoreboard
  * written the way workers write it: the summary, the per-worker table,
- * the JSON and Prometheus forms, latency quantiles, and the errors an
- * operator sees when there is no scoreboard.
+ * the JSON and Prometheus forms, latency quantiles, per-route counters,
+ * recycle requests, and the errors an operator sees when there is no
+ * scoreboard.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -21,7 +22,27 @@ static struct sb *sb;
 static struct sb_header_view hdr;
 
 /* Three workers: one idle after 3 requests, one handling a request, one
- * finishing; latencies 0.4 ms, 0.8 ms, 20 ms; statuses 200, 200, 404. */
+ * finishing; latencies 0.4 ms, 0.8 ms, 20 ms; statuses 200, 200, 404.
+ * The idle one wants recycling for its size, the finishing one for both
+ * reasons. Routes: health_live (2 x 2xx, 2 ms in all), mcp (a 2xx and a
+ * 5xx, 21.2 ms; a request without a status is not counted) and idle
+ * (registered, never used); route 1 is not registered. */
+static void setup_routes(void)
+{
+	cr_assert(eq(int, sb_route_register(sb, 0, "health_live"), 0));
+	cr_assert(eq(int, sb_route_register(sb, 2, "mcp"), 0));
+	cr_assert(eq(int, sb_route_register(sb, 5, "idle"), 0));
+	cr_assert(eq(int, sb_route_count(sb, 0, 200, 500), 0));
+	cr_assert(eq(int, sb_route_count(sb, 0, 204, 1500), 0));
+	cr_assert(eq(int, sb_route_count(sb, 2, 200, 1200), 0));
+	cr_assert(eq(int, sb_route_count(sb, 2, 503, 20000), 0));
+	cr_assert(eq(int, sb_route_count(sb, 2, 0, 999999), 0));
+	cr_assert(eq(int, sb_slot_want_recycle(sb, 0, SB_RECYCLE_RSS), 0));
+	cr_assert(eq(int,
+	    sb_slot_want_recycle(sb, 3, SB_RECYCLE_REQUESTS | SB_RECYCLE_RSS),
+	    0));
+}
+
 static void setup(void)
 {
 	char err[256];
@@ -46,6 +67,7 @@ static void setup(void)
 	(void)sb_slot_begin_request(sb, 1, "POST", 4, "/mcp", 4, "10.0.0.7",
 	    5000000);
 	(void)sb_slot_set_state(sb, 3, SB_STATE_FINISHING);
+	setup_routes();
 	cr_assert(eq(int, sb_header_read(sb, &hdr), 0));
 }
 
@@ -309,4 +331,235 @@ Test(status, empty_histogram_gives_null_latency_not_zero)
 	json_object_put(root);
 	buf_free(&out);
 	sb_close(&empty);
+}
+
+/* ---------------------------------------------------- routes and recycling */
+
+Test(status, text_lists_registered_routes_after_the_summary)
+{
+	char *s = render(STATUS_TEXT);
+	const char *table =
+	    "workers: 3 of 8 slots (_ 1 waiting, R 0 reading, W 1 handling, K "
+	    "0 keep-alive, G 1 finishing)\n"
+	    "\n"
+	    "ROUTE                                REQS    1XX    2XX    3XX  "
+	    "  4XX    5XX  MEAN_MS\n"
+	    "health_live                             2      0      2      0  "
+	    "    0      0      1.0\n"
+	    "mcp                                     2      0      1      0  "
+	    "    0      1     10.6\n"
+	    "idle                                    0      0      0      0  "
+	    "    0      0        -\n"
+	    "\n"
+	    " SLOT     PID  GEN S RECYCLE       REQS";
+
+	cr_expect(not(eq(ptr, strstr(s, table), NULL)),
+	    "expected the route table between the summary and the workers "
+	    "(registered routes only, in route order):\n%s",
+	    s);
+	free(s);
+}
+
+Test(status, text_shows_which_workers_want_recycling)
+{
+	char *s = render(STATUS_TEXT);
+
+	cr_expect(eq(sz,
+	              tu_count_lines_starting(s, "    0    1001    2 _ rss "),
+	              1),
+	    "expected slot 0 to want recycling for its size:\n%s", s);
+	cr_expect(eq(sz, tu_count_lines_starting(s, "    1    1002    2 W - "),
+	              1),
+	    "expected slot 1 not to want recycling:\n%s", s);
+	cr_expect(
+	    eq(sz, tu_count_lines_starting(s, "    3    1003    1 G reqs,rss "),
+	        1),
+	    "expected slot 3 to want recycling for both reasons:\n%s", s);
+	free(s);
+}
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	bool found = json_object_object_get_ex(o, key, &v);
+
+	cr_assert(found, "expected key \"%s\" in %s", key,
+	    json_object_to_json_string(o));
+	return v;
+}
+
+Test(status, json_has_routes_and_recycle_requests)
+{
+	static const char *const recycle[] = {"rss", NULL, "requests,rss"};
+	char *s = render(STATUS_JSON);
+	struct json_object *root = json_tokener_parse(s), *routes, *slots, *o,
+	                   *st;
+	size_t i;
+
+	cr_assert(not(eq(ptr, root, NULL)), "not JSON: %s", s);
+	routes = get(root, "routes");
+	cr_assert(eq(sz, json_object_array_length(routes), 3),
+	    "expected the three registered routes: %s", s);
+	o = json_object_array_get_idx(routes, 1);
+	cr_expect(
+	    eq(str, (char *)json_object_get_string(get(o, "route")), "mcp"));
+	cr_expect(eq(i64, json_object_get_int64(get(o, "requests")), 2));
+	st = get(o, "status");
+	cr_expect(eq(i64, json_object_get_int64(get(st, "1xx")), 0));
+	cr_expect(eq(i64, json_object_get_int64(get(st, "2xx")), 1));
+	cr_expect(eq(i64, json_object_get_int64(get(st, "5xx")), 1));
+	cr_expect(
+	    eq(dbl, json_object_get_double(get(o, "latency_sum_ms")), 21.2));
+	cr_expect(not(eq(ptr, strstr(s, "\"latency_sum_ms\":21.200}"), NULL)),
+	    "expected the sum exact to the microsecond: %s", s);
+	o = json_object_array_get_idx(routes, 2);
+	cr_expect(
+	    eq(str, (char *)json_object_get_string(get(o, "route")), "idle"));
+	cr_expect(eq(i64, json_object_get_int64(get(o, "requests")), 0));
+
+	slots = get(root, "slots");
+	cr_assert(eq(sz, json_object_array_length(slots), 3));
+	for (i = 0; i < 3; i++) {
+		struct json_object *v =
+		    get(json_object_array_get_idx(slots, i), "recycle");
+
+		if (recycle[i] == NULL)
+			cr_expect(eq(ptr, v, NULL),
+			    "expected recycle null in slot object %zu, got %s",
+			    i, json_object_to_json_string(v));
+		else
+			cr_expect(eq(str, (char *)json_object_get_string(v),
+			              (char *)recycle[i]),
+			    "expected recycle \"%s\" in slot object %zu",
+			    recycle[i], i);
+	}
+	json_object_put(root);
+	free(s);
+}
+
+Test(status, prometheus_has_route_counters_for_registered_routes_only)
+{
+	char *s = render(STATUS_PROMETHEUS);
+	const char *block =
+	    "# HELP pacer_http_requests_by_route_total HTTP requests "
+	    "answered, by route and status class.\n"
+	    "# TYPE pacer_http_requests_by_route_total counter\n"
+	    "pacer_http_requests_by_route_total{route=\"health_live\","
+	    "class=\"1xx\"} 0\n"
+	    "pacer_http_requests_by_route_total{route=\"health_live\","
+	    "class=\"2xx\"} 2\n"
+	    "pacer_http_requests_by_route_total{route=\"health_live\","
+	    "class=\"3xx\"} 0\n"
+	    "pacer_http_requests_by_route_total{route=\"health_live\","
+	    "class=\"4xx\"} 0\n"
+	    "pacer_http_requests_by_route_total{route=\"health_live\","
+	    "class=\"5xx\"} 0\n"
+	    "pacer_http_requests_by_route_total{route=\"mcp\",class=\"1xx\"} "
+	    "0\n"
+	    "pacer_http_requests_by_route_total{route=\"mcp\",class=\"2xx\"} "
+	    "1\n"
+	    "pacer_http_requests_by_route_total{route=\"mcp\",class=\"3xx\"} "
+	    "0\n"
+	    "pacer_http_requests_by_route_total{route=\"mcp\",class=\"4xx\"} "
+	    "0\n"
+	    "pacer_http_requests_by_route_total{route=\"mcp\",class=\"5xx\"} "
+	    "1\n"
+	    "pacer_http_requests_by_route_total{route=\"idle\",class=\"1xx\"} "
+	    "0\n"
+	    "pacer_http_requests_by_route_total{route=\"idle\",class=\"2xx\"} "
+	    "0\n"
+	    "pacer_http_requests_by_route_total{route=\"idle\",class=\"3xx\"} "
+	    "0\n"
+	    "pacer_http_requests_by_route_total{route=\"idle\",class=\"4xx\"} "
+	    "0\n"
+	    "pacer_http_requests_by_route_total{route=\"idle\",class=\"5xx\"} "
+	    "0\n"
+	    "# HELP pacer_http_request_duration_by_route_seconds Time from a "
+	    "complete request head to the end of the response, by route.\n"
+	    "# TYPE pacer_http_request_duration_by_route_seconds summary\n"
+	    "pacer_http_request_duration_by_route_seconds_sum{route=\"health_"
+	    "live\"} 0.002\n"
+	    "pacer_http_request_duration_by_route_seconds_count{route=\"health_"
+	    "live\"} 2\n"
+	    "pacer_http_request_duration_by_route_seconds_sum{route=\"mcp\"} "
+	    "0.0212\n"
+	    "pacer_http_request_duration_by_route_seconds_count{route=\"mcp\"} "
+	    "2\n"
+	    "pacer_http_request_duration_by_route_seconds_sum{route=\"idle\"} "
+	    "0\n"
+	    "pacer_http_request_duration_by_route_seconds_count{route=\"idle\"}"
+	    " "
+	    "0\n";
+
+	cr_expect(not(eq(ptr, strstr(s, block), NULL)),
+	    "expected exactly this route block:\n%s\nin:\n%s", block, s);
+	cr_expect(eq(sz, tu_count_lines_with(s, "by_route"), 25),
+	    "expected 2 families x (HELP, TYPE) + 15 counters + 6 sum/count "
+	    "lines, no more:\n%s",
+	    s);
+	free(s);
+}
+
+Test(status, two_routes_with_one_label_show_as_one)
+{
+	char *s;
+
+	cr_assert(eq(int, sb_route_register(sb, 9, "mcp"), 0));
+	cr_assert(eq(int, sb_route_count(sb, 9, 404, 800), 0));
+	s = render(STATUS_PROMETHEUS);
+	cr_expect(eq(sz,
+	              tu_count_lines_starting(s,
+	                  "pacer_http_requests_by_route_total{route=\"mcp\","
+	                  "class=\"4xx\"} 1"),
+	              1),
+	    "expected route 9's 4xx added to route 2's series:\n%s", s);
+	cr_expect(eq(sz,
+	              tu_count_lines_with(s,
+	                  "by_route_total{route=\"mcp\",class=\"2xx\"}"),
+	              1),
+	    "expected one series per label and class:\n%s", s);
+	cr_expect(not(eq(ptr,
+	              strstr(s,
+	                  "pacer_http_request_duration_by_route_seconds_"
+	                  "count{route=\"mcp\"} 3\n"),
+	              NULL)),
+	    "%s", s);
+	free(s);
+}
+
+Test(status, no_registered_route_means_no_route_output)
+{
+	char p2[600], err[256];
+	struct sb *bare;
+	struct buf out;
+	const char *text;
+
+	(void)snprintf(p2, sizeof(p2), "%s/bare.scoreboard", dir);
+	bare = sb_create(p2, 2, 1, err, sizeof(err));
+	cr_assert(not(eq(ptr, bare, NULL)), "%s", err);
+	cr_assert(eq(int, sb_slot_claim(bare, 0, 77, 1), 0));
+	buf_init_dynamic(&out, 1 << 16);
+	cr_assert(eq(int,
+	    status_render(bare, STATUS_TEXT, 0, 0, &out, err, sizeof(err)), 0));
+	cr_assert(eq(int,
+	    status_render(bare, STATUS_JSON, 0, 0, &out, err, sizeof(err)), 0));
+	cr_assert(eq(int,
+	    status_render(bare, STATUS_PROMETHEUS, 0, 0, &out, err,
+	        sizeof(err)),
+	    0));
+	text = buf_str(&out);
+	cr_expect(eq(ptr, strstr(text, "ROUTE"), NULL),
+	    "expected no route table:\n%s", text);
+	cr_expect(eq(ptr, strstr(text, "by_route"), NULL),
+	    "expected no route metrics:\n%s", text);
+	cr_expect(not(eq(ptr, strstr(text, "\"routes\":[]"), NULL)),
+	    "expected an empty routes array:\n%s", text);
+	cr_expect(not(eq(ptr, strstr(text, "\"recycle\":null"), NULL)),
+	    "expected recycle null for a worker that did not ask:\n%s", text);
+	cr_expect(eq(sz,
+	              tu_count_lines_starting(text, "    0      77    1 _ - "),
+	              1),
+	    "expected '-' in the RECYCLE column:\n%s", text);
+	buf_free(&out);
+	sb_close(&bare);
 }

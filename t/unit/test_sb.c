@@ -1,14 +1,17 @@
 /*
  * test_sb.c - the scoreboard: file creation and replacement, what
  * pacerctl's attach refuses, slot lifecycle, counters, histogram bounds,
- * the reload record, and that a reader never sees a torn slot while a
- * worker process writes it.
+ * the reload record, recycle requests, per-route counters (registered and
+ * counted by racing worker processes), and that a reader never sees a torn
+ * slot while a worker process writes it.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -272,6 +275,43 @@ Test(sb, attach_refuses_another_abi_version_naming_both)
 	    "understands %u",
 	    SB_ABI_VERSION);
 	attach_fails_with(want);
+}
+
+Test(sb, preamble_says_abi_2_and_the_header_with_routes)
+{
+	struct sb *w = create(3, 1);
+	struct sb_preamble p;
+	int fd = open(sbpath, O_RDONLY | O_CLOEXEC);
+
+	cr_assert(fd >= 0, "expected to open %s", sbpath);
+	cr_assert(eq(sz, (size_t)pread(fd, &p, sizeof(p), 0), sizeof(p)),
+	    "expected a whole preamble");
+	(void)close(fd);
+	cr_assert(eq(u32, p.abi_version, 2), "expected ABI version 2, got %u",
+	    p.abi_version);
+	cr_assert(eq(u32, p.header_size, 9216),
+	    "expected slot 0 at 9216 (1 KiB and 64 routes of 128 bytes), "
+	    "got %u",
+	    p.header_size);
+	cr_assert(eq(u32, p.slot_size, 320), "expected 320-byte slots");
+	cr_assert(eq(u32, p.nslots, 3), "expected 3 slots");
+	sb_close(&w);
+}
+
+Test(sb, attach_refuses_an_abi_1_file_naming_the_path)
+{
+	/* What a version 1 pacerd wrote: a 1 KiB header, then the slots. */
+	static unsigned char v1[1024 + 2 * 320];
+	struct sb_preamble p = {.abi_version = 1,
+	    .header_size = 1024,
+	    .slot_size = 320,
+	    .nslots = 2};
+
+	memcpy(p.magic, SB_MAGIC, SB_MAGIC_LEN);
+	memcpy(v1, &p, sizeof(p));
+	write_file(sbpath, v1, sizeof(v1));
+	attach_fails_with("scoreboard ABI version 1, this pacerctl understands "
+	                  "2 (pacerd and pacerctl come from different builds)");
 }
 
 Test(sb, attach_refuses_a_layout_it_does_not_know)
@@ -647,6 +687,505 @@ Test(sb, slot_left_mid_update_reads_unstable_until_released)
 	sb_close(&w);
 }
 
+/* ------------------------------------------------------- recycle flags */
+
+Test(sb, want_recycle_is_ored_then_cleared_by_claim_and_release)
+{
+	struct sb *w = create(2, 1), *r = attach();
+
+	cr_assert(eq(int, sb_slot_claim(w, 1, 77, 1), 0), "expected claim");
+	cr_assert(eq(u32, read_slot(r, 1).want_recycle, 0),
+	    "expected a fresh claim not to ask for recycling");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 1, SB_RECYCLE_REQUESTS), 0),
+	    "expected want_recycle(requests)");
+	cr_assert(eq(u32, read_slot(r, 1).want_recycle, SB_RECYCLE_REQUESTS),
+	    "expected the requests bit");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 1, SB_RECYCLE_RSS), 0),
+	    "expected want_recycle(rss)");
+	cr_assert(eq(u32, read_slot(r, 1).want_recycle,
+	              SB_RECYCLE_REQUESTS | SB_RECYCLE_RSS),
+	    "expected both bits, the second or'ed into the first");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 1, SB_RECYCLE_RSS), 0),
+	    "expected asking twice to be fine");
+	cr_assert(eq(u32, read_slot(r, 0).want_recycle, 0),
+	    "expected the other slot untouched");
+
+	cr_assert(eq(int, sb_slot_claim(w, 1, 78, 2), 0), "expected reclaim");
+	cr_assert(eq(u32, read_slot(r, 1).want_recycle, 0),
+	    "expected claim to clear the flags");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 1, SB_RECYCLE_RSS), 0),
+	    "expected want_recycle(rss)");
+	cr_assert(eq(int, sb_slot_release(w, 1), 0), "expected release");
+	cr_assert(eq(u32, read_slot(r, 1).want_recycle, 0),
+	    "expected release to clear the flags");
+	sb_close(&r);
+	sb_close(&w);
+}
+
+Test(sb, want_recycle_refuses_bad_reasons_and_handles)
+{
+	struct sb *w = create(2, 1), *r = attach();
+
+	cr_assert(eq(int, sb_slot_claim(w, 0, 77, 1), 0), "expected claim");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 0, 0), -1),
+	    "expected no reason refused");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 0, 0x4), -1),
+	    "expected an unknown bit refused");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 0, SB_RECYCLE_RSS | 0x80),
+	              -1),
+	    "expected a known bit with an unknown one refused");
+	cr_assert(eq(int, sb_slot_want_recycle(w, 2, SB_RECYCLE_RSS), -1),
+	    "expected index 2 of 2 refused");
+	cr_assert(eq(int, sb_slot_want_recycle(r, 0, SB_RECYCLE_RSS), -1),
+	    "expected a read-only handle refused");
+	cr_assert(eq(int, sb_slot_want_recycle(NULL, 0, SB_RECYCLE_RSS), -1),
+	    "expected a NULL handle refused");
+	cr_assert(eq(u32, read_slot(r, 0).want_recycle, 0),
+	    "expected nothing set by the refused calls");
+	sb_close(&r);
+	sb_close(&w);
+}
+
+/* --------------------------------------------------------------- routes */
+
+/* Where route r's record starts in the file: the layout sb.c pins (the
+ * first kilobyte, then 128 bytes per route, the state word first). */
+#define ROUTE_OFFSET(r) (1024 + (off_t)(r)*128)
+
+static struct sb_route_view read_route(const struct sb *sb, uint32_t r)
+{
+	struct sb_route_view v;
+
+	cr_assert(eq(int, sb_route_read(sb, r, &v), 0),
+	    "expected route %u to read: %s", r, strerror(errno));
+	return v;
+}
+
+static void register_ok(struct sb *sb, uint32_t r, const char *label)
+{
+	cr_assert(eq(int, sb_route_register(sb, r, label), 0),
+	    "expected route %u to register as \"%s\": %s", r, label,
+	    strerror(errno));
+}
+
+/* sb_route_register must refuse, with errno want. */
+static void register_fails(struct sb *sb, uint32_t r, const char *label,
+    int want)
+{
+	int rc;
+
+	errno = 0;
+	rc = sb_route_register(sb, r, label);
+	cr_assert(eq(int, rc, -1), "expected route %u \"%s\" refused", r,
+	    label == NULL ? "(null)" : label);
+	cr_assert(eq(int, errno, want),
+	    "expected route %u \"%s\" refused with \"%s\", got \"%s\"", r,
+	    label == NULL ? "(null)" : label, strerror(want), strerror(errno));
+}
+
+/* sb_route_read must give -1 with errno want and a zeroed view. */
+static void read_fails(const struct sb *sb, uint32_t r, int want)
+{
+	struct sb_route_view v;
+	int rc;
+
+	memset(&v, 'x', sizeof(v));
+	errno = 0;
+	rc = sb_route_read(sb, r, &v);
+	cr_assert(eq(int, rc, -1), "expected route %u not to read", r);
+	cr_assert(eq(int, errno, want),
+	    "expected \"%s\" for route %u, got \"%s\"", strerror(want), r,
+	    strerror(errno));
+	cr_assert(eq(str, v.label, ""), "expected no label in a failed read");
+	cr_assert(eq(u64, v.count, 0), "expected no count in a failed read");
+}
+
+static void count_ok(struct sb *sb, uint32_t r, int status, uint64_t us)
+{
+	cr_assert(eq(int, sb_route_count(sb, r, status, us), 0),
+	    "expected to count status %d on route %u: %s", status, r,
+	    strerror(errno));
+}
+
+Test(sb, route_register_count_read_round_trip)
+{
+	static const int statuses[] = {101, 200, 204, 302, 404, 429, 503};
+	static const uint64_t want[5] = {1, 2, 1, 2, 1};
+	struct sb *w = create(2, 1), *r = attach();
+	struct sb_route_view v;
+	uint64_t sum = 0;
+	size_t k;
+
+	register_ok(w, 0, "health_live");
+	register_ok(w, SB_MAX_ROUTES - 1, "api_v1_users");
+	for (k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++) {
+		count_ok(w, 0, statuses[k], 100 * (k + 1));
+		sum += 100 * (k + 1);
+	}
+	v = read_route(r, 0); /* read-only, as pacerctl and /metrics */
+	cr_assert(eq(str, v.label, "health_live"), "expected the label");
+	for (k = 0; k < 5; k++)
+		cr_assert(eq(u64, v.status_class[k], want[k]),
+		    "expected %llu %zuxx, got %llu",
+		    (unsigned long long)want[k], k + 1,
+		    (unsigned long long)v.status_class[k]);
+	cr_assert(eq(u64, v.count, 7), "expected count = sum of classes");
+	cr_assert(eq(u64, v.sum_us, sum), "expected the latency sum %llu",
+	    (unsigned long long)sum);
+
+	v = read_route(r, SB_MAX_ROUTES - 1);
+	cr_assert(eq(str, v.label, "api_v1_users"), "expected the last route");
+	cr_assert(eq(u64, v.count + v.sum_us, 0), "expected it at zero");
+	count_ok(w, SB_MAX_ROUTES - 1, 500, 42);
+	v = read_route(r, SB_MAX_ROUTES - 1);
+	cr_assert(eq(u64, v.status_class[4], 1), "expected one 5xx");
+	cr_assert(eq(u64, v.sum_us, 42), "expected 42 us");
+	cr_assert(eq(u64, read_route(r, 0).count, 7),
+	    "expected the other route untouched");
+	read_fails(r, 1, ENOENT);
+	sb_close(&r);
+	sb_close(&w);
+}
+
+Test(sb, route_status_outside_100_to_599_counts_nowhere)
+{
+	static const int statuses[] = {0, 99, 600, 999, -1, INT_MIN, INT_MAX};
+	struct sb *w = create(1, 1);
+	struct sb_route_view v;
+	size_t k;
+
+	register_ok(w, 2, "odd");
+	for (k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
+		count_ok(w, 2, statuses[k], 1000);
+	v = read_route(w, 2);
+	cr_assert(eq(u64, v.count, 0), "expected no class counted");
+	cr_assert(eq(u64, v.sum_us, 0),
+	    "expected no latency added for an uncounted request");
+	count_ok(w, 2, 599, 7);
+	count_ok(w, 2, 100, 8);
+	v = read_route(w, 2);
+	cr_assert(eq(u64, v.status_class[0], 1), "expected 100 as 1xx");
+	cr_assert(eq(u64, v.status_class[4], 1), "expected 599 as 5xx");
+	cr_assert(eq(u64, v.sum_us, 15), "expected their latency");
+	sb_close(&w);
+}
+
+Test(sb, route_registration_is_idempotent_for_the_same_label_only)
+{
+	struct sb *w = create(1, 1);
+
+	register_ok(w, 4, "mcp");
+	count_ok(w, 4, 200, 10);
+	register_ok(w, 4, "mcp"); /* every worker registers every route */
+	register_fails(w, 4, "mcp_v2", EEXIST);
+	register_fails(w, 4, "mc", EEXIST); /* a prefix is another label */
+	register_fails(w, 4, "mcpx", EEXIST);
+	cr_assert(eq(str, read_route(w, 4).label, "mcp"),
+	    "expected the first label kept");
+	cr_assert(eq(u64, read_route(w, 4).count, 1),
+	    "expected its counts kept");
+	sb_close(&w);
+}
+
+Test(sb, route_bad_labels_indexes_and_handles_are_refused)
+{
+	static const char *const bad[] = {"", "Health", "a-b", "a b", "a.b",
+	    "a/b", "caf\xc3\xa9", "a\n", "a\"b", "{x}"};
+	struct sb *w = create(1, 1), *r = attach();
+	char longest[SB_ROUTE_LABEL_MAX + 1];
+	struct sb_route_view v;
+	size_t k;
+
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		register_fails(w, 0, bad[k], EINVAL);
+	register_fails(w, 0, NULL, EINVAL);
+	memset(longest, 'z', sizeof(longest));
+	longest[SB_ROUTE_LABEL_MAX] = '\0'; /* 32 characters: one too many */
+	register_fails(w, 0, longest, EINVAL);
+	longest[SB_ROUTE_LABEL_MAX - 1] = '\0'; /* 31: the longest allowed */
+	register_ok(w, 1, longest);
+	cr_assert(eq(str, read_route(r, 1).label, longest),
+	    "expected a 31-character label whole");
+	register_ok(w, 2, "0_9_az");
+	register_fails(w, SB_MAX_ROUTES, "x", EINVAL);
+	register_fails(w, UINT32_MAX, "x", EINVAL);
+	register_fails(r, 3, "x", EINVAL); /* read-only, as pacerctl's */
+	register_fails(NULL, 3, "x", EINVAL);
+	read_fails(w, 0, ENOENT); /* nothing left by the refusals */
+	read_fails(w, 3, ENOENT);
+	read_fails(w, SB_MAX_ROUTES, EINVAL);
+	read_fails(NULL, 1, EINVAL);
+	errno = 0;
+	cr_assert(eq(int, sb_route_count(w, SB_MAX_ROUTES, 200, 1), -1),
+	    "expected a count on route 64 refused");
+	cr_assert(eq(int, errno, EINVAL), "expected EINVAL");
+	cr_assert(eq(int, sb_route_count(r, 1, 200, 1), -1),
+	    "expected a count through a read-only handle refused");
+	cr_assert(eq(int, sb_route_read(r, 1, &v), 0), "expected route 1");
+	cr_assert(eq(u64, v.count, 0), "expected nothing counted");
+	sb_close(&r);
+	sb_close(&w);
+}
+
+Test(sb, unregistered_route_reads_enoent_and_counts_nothing)
+{
+	struct sb *w = create(1, 1);
+
+	read_fails(w, 3, ENOENT);
+	errno = 0;
+	cr_assert(eq(int, sb_route_count(w, 3, 200, 5), -1),
+	    "expected a count on an unregistered route refused");
+	cr_assert(eq(int, errno, ENOENT), "expected ENOENT, got %s",
+	    strerror(errno));
+	register_ok(w, 3, "late");
+	cr_assert(eq(u64, read_route(w, 3).count, 0),
+	    "expected the refused count not to show after registration");
+	cr_assert(eq(u64, read_route(w, 3).sum_us, 0),
+	    "expected no latency from the refused count");
+	sb_close(&w);
+}
+
+Test(sb, route_left_mid_registration_is_refused_not_waited_on_forever)
+{
+	struct sb *w = create(1, 1);
+
+	/* A worker killed between its compare-and-swap and the release
+	 * store leaves the state word at 1 (label being written). */
+	patch_u32(sbpath, ROUTE_OFFSET(6), 1);
+	register_fails(w, 6, "stuck", EAGAIN);
+	read_fails(w, 6, ENOENT);
+	errno = 0;
+	cr_assert(eq(int, sb_route_count(w, 6, 200, 1), -1),
+	    "expected no counting into a half-registered route");
+	cr_assert(eq(int, errno, ENOENT), "expected ENOENT");
+	register_ok(w, 7, "next_one"); /* its neighbours still work */
+	sb_close(&w);
+}
+
+/* Forked "workers" that start together on a shared flag. */
+#define RACE_CHILDREN 8
+#define RACE_DISTINCT 48 /* routes 0-47: each child its own label */
+#define COUNT_EACH 20000
+
+struct race {
+	atomic_int ready;
+	atomic_int go;
+	atomic_int at[SB_MAX_ROUTES];         /* children arrived at route r */
+	int rc[RACE_CHILDREN][SB_MAX_ROUTES]; /* each child its own row */
+	int err[RACE_CHILDREN][SB_MAX_ROUTES];
+};
+
+static struct race *race_new(void)
+{
+	size_t k;
+	struct race *rc = mmap(NULL, sizeof(*rc), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert(not(eq(ptr, rc, MAP_FAILED)), "expected a shared page");
+	memset(rc, 0, sizeof(*rc));
+	atomic_init(&rc->ready, 0);
+	atomic_init(&rc->go, 0);
+	for (k = 0; k < SB_MAX_ROUTES; k++)
+		atomic_init(&rc->at[k], 0);
+	return rc;
+}
+
+/* The child's side of the start line: at most 10 s, then give up. */
+static void race_wait(struct race *rc)
+{
+	uint64_t t0 = sb_clock_us();
+
+	atomic_fetch_add(&rc->ready, 1);
+	while (atomic_load(&rc->go) == 0)
+		if (sb_clock_us() - t0 > 10000000)
+			_exit(3);
+}
+
+/* A barrier per route: every child reaches route r, then all race on it
+ * (on a host with few CPUs, a child that ran ahead would otherwise win
+ * every route before the others are scheduled). */
+static void race_line_up(struct race *rc, uint32_t r)
+{
+	uint64_t t0 = sb_clock_us();
+
+	atomic_fetch_add(&rc->at[r], 1);
+	while (atomic_load(&rc->at[r]) < RACE_CHILDREN) {
+		(void)sched_yield();
+		if (sb_clock_us() - t0 > 10000000)
+			_exit(4);
+	}
+}
+
+/* Fork n children running fn(c), let them go together, reap them all. */
+static void race_run(struct race *rc, int n, void (*fn)(struct race *, int))
+{
+	pid_t pids[RACE_CHILDREN];
+	uint64_t t0;
+	int c;
+
+	for (c = 0; c < n; c++) {
+		pids[c] = fork();
+		cr_assert(pids[c] >= 0, "expected fork to work");
+		if (pids[c] == 0) {
+			race_wait(rc);
+			fn(rc, c);
+			_exit(0);
+		}
+	}
+	t0 = sb_clock_us();
+	while (atomic_load(&rc->ready) < n && sb_clock_us() - t0 < 10000000)
+		(void)sched_yield();
+	atomic_store(&rc->go, 1);
+	for (c = 0; c < n; c++)
+		cr_assert(eq(int, reap(pids[c]), 0),
+		    "expected child %d to exit 0 (3: never started, 4: "
+		    "stuck at a barrier)",
+		    c);
+}
+
+static struct sb *race_sb;
+
+static void race_register(struct race *rc, int c)
+{
+	char label[SB_ROUTE_LABEL_MAX];
+	uint32_t r;
+
+	for (r = 0; r < SB_MAX_ROUTES; r++) {
+		if (r < RACE_DISTINCT)
+			(void)snprintf(label, sizeof(label), "child_%d", c);
+		else
+			(void)snprintf(label, sizeof(label), "same_for_all");
+		race_line_up(rc, r);
+		errno = 0;
+		rc->rc[c][r] = sb_route_register(race_sb, r, label);
+		rc->err[c][r] = errno;
+	}
+}
+
+Test(sb, concurrent_registration_leaves_exactly_one_label, .timeout = 60)
+{
+	struct race *rc = race_new();
+	struct sb *r;
+	unsigned winners_by_child[RACE_CHILDREN] = {0};
+	uint32_t route;
+	int c;
+
+	race_sb = create(RACE_CHILDREN, 1);
+	r = attach();
+	race_run(rc, RACE_CHILDREN, race_register);
+	for (route = 0; route < SB_MAX_ROUTES; route++) {
+		struct sb_route_view v = read_route(r, route);
+		char want[SB_ROUTE_LABEL_MAX];
+		int won = 0, winner = -1;
+
+		for (c = 0; c < RACE_CHILDREN; c++) {
+			if (rc->rc[c][route] == 0) {
+				won++;
+				winner = c;
+				continue;
+			}
+			cr_assert(eq(int, rc->err[c][route], EEXIST),
+			    "expected child %d to lose route %u with EEXIST, "
+			    "got rc %d: %s",
+			    c, route, rc->rc[c][route],
+			    strerror(rc->err[c][route]));
+		}
+		if (route >= RACE_DISTINCT) {
+			cr_assert(eq(int, won, RACE_CHILDREN),
+			    "expected every child to register the shared "
+			    "label of route %u, %d did",
+			    route, won);
+			cr_assert(eq(str, v.label, "same_for_all"),
+			    "expected route %u's shared label", route);
+			continue;
+		}
+		cr_assert(eq(int, won, 1),
+		    "expected exactly one winner for route %u, got %d", route,
+		    won);
+		(void)snprintf(want, sizeof(want), "child_%d", winner);
+		cr_assert(eq(str, v.label, want),
+		    "expected route %u to carry the winner's label %s", route,
+		    want);
+		winners_by_child[winner]++;
+	}
+	cr_log_info("route race: wins per child %u %u %u %u %u %u %u %u",
+	    winners_by_child[0], winners_by_child[1], winners_by_child[2],
+	    winners_by_child[3], winners_by_child[4], winners_by_child[5],
+	    winners_by_child[6], winners_by_child[7]);
+	(void)munmap(rc, sizeof(*rc));
+	sb_close(&r);
+	sb_close(&race_sb);
+}
+
+/* Child c's k-th request: a status whose class cycles, a latency. */
+static int count_status(int c, int k)
+{
+	return 100 * (1 + (k + c) % 5) + k % 100;
+}
+
+static uint64_t count_latency(int c, int k)
+{
+	return (uint64_t)(k % 1000) * 3 + (uint64_t)c;
+}
+
+static void race_count(struct race *rc, int c)
+{
+	int k;
+
+	/* Each worker registers what it serves, as at start-up. */
+	if (sb_route_register(race_sb, 9, "counted") != 0 ||
+	    sb_route_register(race_sb, 10, "tenth") != 0)
+		_exit(1);
+	for (k = 0; k < COUNT_EACH; k++) {
+		if (sb_route_count(race_sb, 9, count_status(c, k),
+		        count_latency(c, k)) != 0)
+			_exit(1);
+		if (k % 10 == 0 && sb_route_count(race_sb, 10, 200, 1) != 0)
+			_exit(1);
+	}
+	rc->rc[c][0] = 1;
+}
+
+Test(sb, counts_from_concurrent_workers_add_up_exactly, .timeout = 60)
+{
+	struct race *rc = race_new();
+	uint64_t want[5] = {0}, sum = 0;
+	struct sb_route_view v;
+	struct sb *r;
+	int c, k;
+
+	race_sb = create(RACE_CHILDREN, 1);
+	r = attach();
+	race_run(rc, RACE_CHILDREN, race_count);
+	for (c = 0; c < RACE_CHILDREN; c++) {
+		cr_assert(eq(int, rc->rc[c][0], 1),
+		    "expected child %d to finish its loop", c);
+		for (k = 0; k < COUNT_EACH; k++) {
+			want[count_status(c, k) / 100 - 1]++;
+			sum += count_latency(c, k);
+		}
+	}
+	v = read_route(r, 9);
+	for (k = 0; k < 5; k++)
+		cr_assert(eq(u64, v.status_class[k], want[k]),
+		    "expected %llu %dxx, got %llu", (unsigned long long)want[k],
+		    k + 1, (unsigned long long)v.status_class[k]);
+	cr_assert(eq(u64, v.count, (uint64_t)RACE_CHILDREN * COUNT_EACH),
+	    "expected every request of every child");
+	cr_assert(eq(u64, v.sum_us, sum), "expected latency sum %llu, got %llu",
+	    (unsigned long long)sum, (unsigned long long)v.sum_us);
+	v = read_route(r, 10);
+	cr_assert(eq(u64, v.status_class[1],
+	              (uint64_t)RACE_CHILDREN * (COUNT_EACH / 10)),
+	    "expected the second route's 2xx to add up");
+	cr_assert(eq(u64, v.sum_us,
+	              (uint64_t)RACE_CHILDREN * (COUNT_EACH / 10)),
+	    "expected the second route's latency to add up");
+	(void)munmap(rc, sizeof(*rc));
+	sb_close(&r);
+	sb_close(&race_sb);
+}
+
 /* ---------------------------------------------------------- the header */
 
 Test(sb, reload_record_ok_then_failed_with_a_long_error)
@@ -937,6 +1476,9 @@ Test(sb, slot_and_header_sizes_are_pinned)
 	    "expected the slot to be whole 64-byte cache lines");
 	cr_assert(eq(u32, SB_HEADER_SIZE % 64, 0),
 	    "expected slot 0 to start on a cache line");
+	cr_assert(eq(u32, SB_HEADER_SIZE, 1024 + SB_MAX_ROUTES * 128),
+	    "expected the header to be 1 KiB and the route records");
+	cr_assert(eq(u32, SB_ABI_VERSION, 2), "expected ABI version 2");
 	cr_assert(eq(sz, sizeof(struct sb_preamble), 24),
 	    "expected a 24-byte preamble");
 	cr_assert(eq(sz, offsetof(struct sb_preamble, abi_version), 8),
