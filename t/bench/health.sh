@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# health.sh - benchmark pacerd's GET /health/live against nginx answering a
+# fixed 200 on the same machine, with wrk.
+#
+# Usage: t/bench/health.sh [PACERD [PACERCTL]]   (or: make bench)
+#
+# Starts pacerd in the foreground (-D, in the background of this script)
+# and nginx, each on a free loopback port with the same number of worker
+# processes, both from private configurations in a temporary folder. Then
+# runs wrk (-t2 -c64 -d10s by default) against each, alternating, ROUNDS
+# times, and prints every run, the medians, the ratio pacerd/nginx (goal:
+# at least 0.6) and the CPU time each server spent per request (utime +
+# stime of the master and all its workers, from /proc, before and after a
+# run). Everything it started is stopped and removed on exit.
+#
+# If pacerd cannot start (not built yet, a missing database...), it says
+# why and measures nginx alone. As root it installs wrk and nginx-light
+# when they are missing. Not a test: it never fails on a low figure.
+#
+# Environment: THREADS (2), CONNS (64), DURATION (10s), ROUNDS (3),
+# WORKERS (number of cores, at least 2), RECYCLE (max_requests_per_worker
+# for pacerd, 0 = never), KEEP (1: keep the temporary folder).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+PACERD=${1:-${PACERD:-$here/../../master/pacerd}}
+PACERCTL=${2:-${PACERCTL:-$here/../../master/pacerctl}}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+RECYCLE=${RECYCLE:-0}
+KEEP=${KEEP:-0}
+cores=$(nproc 2>/dev/null || echo 2)
+WORKERS=${WORKERS:-$((cores < 2 ? 2 : cores))}
+TICK=$(getconf CLK_TCK)
+
+tmp=""
+pacerd_pid=""
+nginx_pid=""
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'health.sh: %s\n' "$*" >&2; }
+
+cleanup() {
+	local rc=$?
+	if [[ -n $pacerd_pid ]] && kill -0 "$pacerd_pid" 2>/dev/null; then
+		kill -TERM "$pacerd_pid" 2>/dev/null || true
+		wait_gone "$pacerd_pid" 100 || kill -KILL "$pacerd_pid" 2>/dev/null || true
+	fi
+	if [[ -n $nginx_pid ]] && kill -0 "$nginx_pid" 2>/dev/null; then
+		kill -QUIT "$nginx_pid" 2>/dev/null || true
+		wait_gone "$nginx_pid" 100 || kill -KILL "$nginx_pid" 2>/dev/null || true
+	fi
+	wait 2>/dev/null || true
+	if [[ -n $tmp && -d $tmp ]]; then
+		if [[ $KEEP == 1 ]]; then
+			warn "kept $tmp"
+		else
+			rm -rf "$tmp"
+		fi
+	fi
+	exit "$rc"
+}
+
+# wait_gone PID TENTHS: true once PID has exited.
+wait_gone() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+need_tools() {
+	local missing=()
+	command -v wrk >/dev/null || missing+=(wrk)
+	command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+	((${#missing[@]} == 0)) && return 0
+	if [[ $(id -u) != 0 ]]; then
+		warn "missing: ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root"
+		exit 1
+	fi
+	say "installing ${missing[*]}"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+}
+
+# A TCP port nobody listens on (from /proc/net/tcp*), in 20000-59999.
+free_port() {
+	local used="" hex port
+	while read -r hex; do
+		used+="$((16#$hex))"$'\n'
+	done < <(awk 'NR > 1 && $4 == "0A" { split($2, a, ":"); print a[2] }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	while :; do
+		port=$((20000 + RANDOM % 40000))
+		grep -qx "$port" <<<"$used" || break
+	done
+	echo "$port"
+}
+
+# http_ok PORT PATH: true when GET PATH answers 200.
+http_ok() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 2 bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" "$2" >&3
+		IFS= read -r line <&3
+		[[ $line == "HTTP/1."?" 200"* ]]' _ "$1" "$2" 2>/dev/null
+}
+
+# wait_http PORT PATH PID: until it answers 200 (true), PID dies or 10 s pass.
+wait_http() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		http_ok "$1" "$2" && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# cpu_ticks PID: utime + stime of PID, its reaped children (cutime +
+# cstime, which keeps workers recycled during a run counted) and its live
+# children.
+cpu_ticks() {
+	local master=$1 total=0 pid f
+	for f in /proc/[0-9]*/stat; do
+		pid=${f#/proc/}
+		pid=${pid%/stat}
+		# Field 4 is the ppid; fields 14-17 utime stime cutime cstime.
+		# The command name (field 2) may hold spaces: cut after ") ".
+		local s
+		read -r s <"$f" 2>/dev/null || continue
+		s=${s##*) }
+		# shellcheck disable=SC2086
+		set -- $s
+		# after the cut: $1 state, $2 ppid, $12 utime, $13 stime,
+		# $14 cutime, $15 cstime
+		if [[ $pid == "$master" ]]; then
+			total=$((total + ${12} + ${13} + ${14} + ${15}))
+		elif [[ $2 == "$master" ]]; then
+			total=$((total + ${12} + ${13}))
+		fi
+	done
+	echo "$total"
+}
+
+# run_wrk NAME URL PID: one wrk run; appends "rps cpu_us" to $tmp/NAME.
+run_wrk() {
+	local name=$1 url=$2 pid=$3 out before after reqs rps p99 errs cpu
+	before=$(cpu_ticks "$pid")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url")
+	after=$(cpu_ticks "$pid")
+	reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+	errs=$(awk '/Non-2xx or 3xx responses:/ { n += $NF }
+		/Socket errors:/ { gsub(",", ""); n += $4 + $6 + $8 + $10 }
+		END { print n + 0 }' <<<"$out")
+	cpu=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="${reqs:-0}" \
+		'BEGIN { if (n > 0) printf "%.1f", t / hz / n * 1e6; else print "n/a" }')
+	printf 'round %d  %-7s %10.1f req/s  p99 %-9s errors %-6s cpu %s us/req\n' \
+		"$round" "$name" "${rps:-0}" "${p99:-?}" "$errs" "$cpu"
+	echo "${rps:-0} $cpu" >>"$tmp/rps.$name"
+}
+
+median() { # median of column $2 of file $1
+	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
+		END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
+		      else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+start_pacerd() {
+	local port=$1
+	if [[ ! -x $PACERD ]]; then
+		warn "no pacerd at $PACERD: build it first (make); measuring nginx alone"
+		return 1
+	fi
+	mkdir -p "$tmp/run"
+	cat >"$tmp/pacerd.conf" <<-EOF
+		# written by t/bench/health.sh
+		listen = '127.0.0.1:$port'
+		run_dir = '$tmp/run'
+		pidfile = '$tmp/run/pacerd.pid'
+		start_workers = $WORKERS
+		min_spare_workers = 0
+		max_spare_workers = $WORKERS
+		max_workers = $WORKERS
+		max_requests_per_worker = $RECYCLE
+		keepalive_requests = 1000
+		access_log = ''
+		log_destination = file
+		log_file = '$tmp/pacerd.log'
+		log_level = warning
+	EOF
+	"$PACERD" -D -f "$tmp/pacerd.conf" >"$tmp/pacerd.out" 2>&1 &
+	pacerd_pid=$!
+	if ! wait_http "$port" /health/live "$pacerd_pid"; then
+		warn "pacerd did not start; measuring nginx alone. It said:"
+		{ head -n 3 "$tmp/pacerd.out"; tail -n 3 "$tmp/pacerd.log"; } 2>/dev/null | sed 's/^/    /' >&2
+		kill -KILL "$pacerd_pid" 2>/dev/null || true
+		pacerd_pid=""
+		return 1
+	fi
+}
+
+start_nginx() {
+	local port=$1 nginx
+	nginx=$(command -v nginx || echo /usr/sbin/nginx)
+	mkdir -p "$tmp/nginx"
+	cat >"$tmp/nginx/nginx.conf" <<-EOF
+		# written by t/bench/health.sh
+		worker_processes $WORKERS;
+		daemon off;
+		pid $tmp/nginx/nginx.pid;
+		error_log $tmp/nginx/error.log warn;
+		events { worker_connections 1024; }
+		http {
+		    access_log off;
+		    keepalive_requests 1000;
+		    client_body_temp_path $tmp/nginx/body;
+		    proxy_temp_path $tmp/nginx/proxy;
+		    fastcgi_temp_path $tmp/nginx/fastcgi;
+		    uwsgi_temp_path $tmp/nginx/uwsgi;
+		    scgi_temp_path $tmp/nginx/scgi;
+		    server {
+		        listen 127.0.0.1:$port;
+		        location / { default_type text/plain; return 200 "ok"; }
+		    }
+		}
+	EOF
+	"$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" \
+		>"$tmp/nginx/out" 2>&1 &
+	nginx_pid=$!
+	if ! wait_http "$port" / "$nginx_pid"; then
+		warn "nginx did not start:"
+		cat "$tmp/nginx/out" "$tmp/nginx/error.log" 2>/dev/null | tail -n 5 >&2
+		exit 1
+	fi
+}
+
+main() {
+	local pport nport have_pacerd=1 mp mn ratio
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	need_tools
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/pacer-bench.XXXXXX")
+	pport=$(free_port)
+	nport=$(free_port)
+	while [[ $nport == "$pport" ]]; do nport=$(free_port); done
+	start_pacerd "$pport" || have_pacerd=0
+	start_nginx "$nport"
+
+	say "pacer benchmark: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, $WORKERS workers each, $cores cores"
+	say "  pacerd GET http://127.0.0.1:$pport/health/live$( ((have_pacerd)) || echo ' (not running)')"
+	say "  nginx  GET http://127.0.0.1:$nport/ (return 200 \"ok\")"
+	: >"$tmp/rps.pacerd"
+	: >"$tmp/rps.nginx"
+	for ((round = 1; round <= ROUNDS; round++)); do
+		if ((have_pacerd)); then
+			run_wrk pacerd "http://127.0.0.1:$pport/health/live" "$pacerd_pid"
+		fi
+		run_wrk nginx "http://127.0.0.1:$nport/" "$nginx_pid"
+	done
+
+	mn=$(median "$tmp/rps.nginx" 1)
+	say "median  nginx   $mn req/s, cpu $(median "$tmp/rps.nginx" 2) us/req"
+	if ((have_pacerd)); then
+		mp=$(median "$tmp/rps.pacerd" 1)
+		say "median  pacerd  $mp req/s, cpu $(median "$tmp/rps.pacerd" 2) us/req"
+		ratio=$(awk -v p="$mp" -v n="$mn" 'BEGIN { if (n > 0) printf "%.2f", p / n; else print "n/a" }')
+		say "ratio   pacerd/nginx = $ratio (goal: >= 0.60)"
+	else
+		say "pacerd  not measured (it did not start)"
+	fi
+}
+
+main "$@"
