@@ -164,6 +164,7 @@ Test(init, stop_when_not_running_is_0)
 
 	action(&r, "stop");
 	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
+	cr_expect(eq(str, r.out, "pacerd is not running\n"));
 	tu_run_free(&r);
 }
 
