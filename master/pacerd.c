@@ -1,16 +1,15 @@
 /*
  * pacerd.c - the pacerd entry point: command line, configuration test and
- * dump.
+ * dump, then the server (master.c).
  *
- * Runs in the master process only. This version checks and prints the
- * configuration (-t, -T) and reports its build (-V); the prefork server
- * that serves requests is not built yet, and pacerd says so instead of
- * pretending to start.
+ * Runs in the master process only.
  *
  * Exit codes: 0 success, 1 a problem to fix (bad configuration, bad
- * usage), 2 fatal internal error (no point in retrying).
+ * usage, could not start), 2 fatal error reported by a worker (no point
+ * in restarting before it is fixed).
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "log.h"
+#include "master.h"
 #include "version.h"
 
 #define DEFAULT_CONFIG PACER_SYSCONFDIR "/pacerd.conf"
@@ -28,9 +28,11 @@ enum mode { MODE_SERVE, MODE_TEST, MODE_SHOW };
 static void usage(FILE *fp)
 {
 	(void)fprintf(fp,
-	    "usage: pacerd [-f file] [-t | -T | -V | -h]\n"
+	    "usage: pacerd [-D] [-f file] [-t | -T | -V | -h]\n"
 	    "\n"
 	    "  -f, --config FILE   configuration file (default %s)\n"
+	    "  -D, --foreground    stay in the foreground and log to "
+	    "stderr\n"
 	    "  -t, --test          check the configuration and exit\n"
 	    "  -T, --show-config   print the effective configuration, with "
 	    "the\n"
@@ -84,6 +86,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'f'},
+	    {"foreground", no_argument, NULL, 'D'},
 	    {"test", no_argument, NULL, 't'},
 	    {"show-config", no_argument, NULL, 'T'},
 	    {"version", no_argument, NULL, 'V'},
@@ -92,14 +95,17 @@ int main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONFIG;
 	enum mode mode = MODE_SERVE;
+	bool foreground = false;
 	struct cfg *cfg = NULL;
 	struct buf out;
 	int ch, rc;
 
 	log_init("master");
-	while ((ch = getopt_long(argc, argv, "f:tTVh", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "f:DtTVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': path = optarg; break;
+		case 'D': foreground = true; break;
 		case 't': mode = MODE_TEST; break;
 		case 'T': mode = MODE_SHOW; break;
 		case 'V': return version_print("pacerd");
@@ -129,12 +135,8 @@ int main(int argc, char **argv)
 		break;
 	case MODE_SERVE:
 	default:
-		(void)fprintf(stderr,
-		    "pacerd: configuration ok, but serving is not "
-		    "built yet in pacer %s: only -t, -T and -V work\n",
-		    version_string());
-		rc = 1;
-		break;
+		/* The master owns cfg from here and frees it. */
+		return master_run(path, cfg, foreground);
 	}
 	cfg_free(&cfg);
 	return rc;

@@ -6,7 +6,8 @@
 # master key in VARDIR/master.key (mode 0600), then runs pacerd on it with
 # DATABASE_URL, REDIS_URL and PACER_MASTER_KEY in its environment: the
 # service URLs change with every start (free ports), so they never go into
-# the file. The services stop when pacerd exits.
+# the file. pacerd runs in the foreground (-D) until Ctrl-C (a fast stop)
+# or SIGTERM; the services stop when it exits.
 #
 # usage: quickstart.sh VARDIR PACERD
 set -euo pipefail
@@ -50,11 +51,13 @@ exec "$here/services.sh" run --keep "$var/services" -- bash -c '
 	rd=$(redis-cli -u "$REDIS_URL" info server | sed -n "s/^redis_version:\(.*\)\r$/\1/p")
 	echo "quickstart: PostgreSQL $pg at $DATABASE_URL, Redis $rd at $REDIS_URL"
 	"$2" -t -f "$1/pacerd.conf" || exit 1
-	echo "--- effective configuration (pacerd -T) ---"
-	"$2" -T -f "$1/pacerd.conf" || exit 1
-	echo "---"
-	echo "quickstart: the services answer and the configuration is valid."
-	echo "quickstart: this version of pacerd does not serve requests yet (the"
-	echo "quickstart: prefork server and the synthetic demo data are not built),"
-	echo "quickstart: so the run stops here and the services are stopped."
+	echo "quickstart: pacerd on http://127.0.0.1:8080 (try /health/live and"
+	echo "quickstart: /metrics; \`pacerctl -f $1/pacerd.conf status\` shows the"
+	echo "quickstart: workers). Ctrl-C stops it. The synthetic demo data is not"
+	echo "quickstart: built yet."
+	"$2" -D -f "$1/pacerd.conf"
+	rc=$?
+	# 130: stopped by Ctrl-C, which is how this is meant to end.
+	[ $rc -eq 130 ] && rc=0
+	exit $rc
 ' quickstart "$var" "$pacerd"

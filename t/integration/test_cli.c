@@ -200,15 +200,19 @@ Test(cli, show_config_refuses_an_invalid_file)
 	free(conf);
 }
 
-Test(cli, serving_says_it_is_not_built_yet)
+Test(cli, a_start_that_cannot_work_exits_1_with_the_reason)
 {
 	struct tu_run r;
-	char *conf = tu_write(dir, "ok.conf", "");
+	char *conf = tu_write(dir, "ok.conf",
+	    "listen = 127.0.0.1:1\nrun_dir = /proc/pacer-run\n"
+	    "pidfile = /proc/pacer-run/pacerd.pid\n");
 	char *argv[] = {pacerd, "-f", conf, NULL};
 
 	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
-	cr_assert(eq(int, r.status, 1));
-	cr_expect(not(eq(ptr, strstr(r.err, "serving is not built yet"), NULL)),
+	cr_expect(eq(int, r.status, 1));
+	cr_expect(not(eq(ptr,
+	              strstr(r.err, "could not create run_dir /proc/pacer-run"),
+	              NULL)),
 	    "%s", r.err);
 	tu_run_free(&r);
 	free(conf);
