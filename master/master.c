@@ -71,36 +71,34 @@ struct child {
 };
 
 struct master {
+	/* Fields ordered by size, so the struct has no holes. */
 	const char *config_path;
 	struct cfg *cfg;
 	struct listeners ls;
-	struct privdrop pd;
 	struct sb *sb;
-	char sb_path[PATH_MAX];
-	int pidfd, ready_fd, access_fd;
-	pid_t pid;
-	bool foreground;
-	bool log_on_stderr; /* the log is stderr: no need to repeat there */
-
 	struct child *kids;
-	uint32_t nslots;
 	uint64_t generation;
-	struct spawn_state sp;
 	int64_t min_spare, max_spare; /* the config's, moved by TTIN/TTOU */
-	bool warned_no_slot;
-
-	unsigned fast_crashes;
-	uint64_t respawn_at_us; /* no fork before this (crash back-off) */
-	unsigned respawn_due;   /* crashed workers not yet replaced */
+	uint64_t respawn_at_us;       /* no fork before this (back-off) */
 	uint64_t next_tick_us;
 	uint64_t last_recycle_us;
 	uint64_t rng;
-
-	bool ready; /* start-up reported */
 	uint64_t start_us;
-	bool stopping, fast;
 	uint64_t stop_deadline_us;
+	struct privdrop pd;
+	struct spawn_state sp;
+	int pidfd, ready_fd, access_fd;
+	pid_t pid;
+	uint32_t nslots;
+	unsigned fast_crashes;
+	unsigned respawn_due; /* crashed workers not yet replaced */
 	int exit_code;
+	bool foreground;
+	bool log_on_stderr; /* the log is stderr: no need to repeat there */
+	bool warned_no_slot;
+	bool ready; /* start-up reported */
+	bool stopping, fast;
+	char sb_path[PATH_MAX];
 };
 
 static uint64_t now_us(void)
@@ -784,8 +782,8 @@ static void keep_restart_keys(struct cfg *nc, struct cfg *oc)
 	struct buf a, b;
 	size_t i;
 
-	buf_init_dynamic(&a, 16 * 1024);
-	buf_init_dynamic(&b, 16 * 1024);
+	buf_init_dynamic(&a, (size_t)16 * 1024);
+	buf_init_dynamic(&b, (size_t)16 * 1024);
 	for (i = 0; i < cfg_keys_count; i++) {
 		const struct cfg_key *k = &cfg_keys_table[i];
 		char *po = (char *)oc + k->offset, *pn = (char *)nc + k->offset;
