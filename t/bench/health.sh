@@ -171,7 +171,8 @@ run_wrk() {
 
 median() { # median of column $2 of file $1
 	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
-		END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
+		END { if (NR == 0 || v[1] == "n/a") print "n/a";
+		      else if (NR % 2) printf "%.1f\n", v[(NR + 1) / 2];
 		      else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
@@ -196,7 +197,7 @@ start_pacerd() {
 		access_log = ''
 		log_destination = file
 		log_file = '$tmp/pacerd.log'
-		log_level = warning
+		log_level = warn
 	EOF
 	"$PACERD" -D -f "$tmp/pacerd.conf" >"$tmp/pacerd.out" 2>&1 &
 	pacerd_pid=$!
