@@ -1,0 +1,198 @@
+/*
+ * handlers.c - the route table and the handlers of the endpoints; see
+ * handlers.h.
+ *
+ * Runs in worker processes, one request at a time. A handler fills the
+ * response and never fails: an error becomes a JSON error reply. The
+ * debug handlers exist to test the master: /debug/sleep is stuck on
+ * purpose (nanosleep with SIGTERM blocked, as the worker keeps its
+ * signals blocked outside epoll_pwait), and /debug/alloc grows the
+ * resident size for good.
+ */
+#include "handlers.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_resp.h"
+#include "log.h"
+#include "sb.h"
+#include "status.h"
+
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+static const struct worker_ctx *hctx;
+
+/* Memory /debug/alloc keeps, in a list so it stays reachable. */
+struct kept {
+	struct kept *next;
+};
+static struct kept *kept_list;
+
+static void h_health_live(const struct router_call *call, struct http_resp *r)
+{
+	char store[128];
+	struct buf b;
+
+	(void)call;
+	buf_init_fixed(&b, store, sizeof(store));
+	(void)buf_printf(&b,
+	    "{\"status\":\"ok\",\"pid\":%ld,\"generation\":%llu}",
+	    (long)getpid(), (unsigned long long)hctx->generation);
+	(void)http_resp_set(r, 200, HTTP_RESP_JSON, b.data, b.len);
+}
+
+static void h_metrics(const struct router_call *call, struct http_resp *r)
+{
+	char err[256];
+
+	r->status = 200;
+	r->content_type = METRICS_TYPE;
+	if (status_render(hctx->sb, STATUS_PROMETHEUS, (int64_t)time(NULL),
+	        sb_clock_us(), &r->body, err, sizeof(err)) != 0 ||
+	    r->body.overflow) {
+		log_errx("request %s: could not render /metrics: %s",
+		    call->request_id, r->body.overflow ? "too large" : err);
+		http_resp_error(r, 500, "The metrics could not be read.",
+		    call->request_id);
+	}
+}
+
+/* The unsigned decimal value of query parameter name, or -1 when it is
+ * absent, malformed or larger than max. */
+static long long query_number(const struct router_call *call, const char *name,
+    long long max)
+{
+	const char *q = call->buf + call->req->query.off;
+	size_t qlen = call->req->query.len, nlen = strlen(name), i = 0;
+
+	while (i < qlen) {
+		size_t end = i;
+		long long v = 0;
+
+		while (end < qlen && q[end] != '&')
+			end++;
+		if (end - i > nlen && memcmp(q + i, name, nlen) == 0 &&
+		    q[i + nlen] == '=') {
+			size_t k;
+
+			for (k = i + nlen + 1; k < end; k++) {
+				if (q[k] < '0' || q[k] > '9')
+					return -1;
+				v = v * 10 + (q[k] - '0');
+				if (v > max)
+					return -1;
+			}
+			return k > i + nlen + 1 ? v : -1;
+		}
+		i = end + 1;
+	}
+	return -1;
+}
+
+static void bad_param(const struct router_call *call, struct http_resp *r,
+    const char *what)
+{
+	http_resp_error(r, 400, what, call->request_id);
+}
+
+static void h_debug_sleep(const struct router_call *call, struct http_resp *r)
+{
+	long long ms = query_number(call, "ms", HANDLERS_SLEEP_MAX_MS);
+	struct timespec left;
+	char store[64];
+	struct buf b;
+
+	if (ms < 0) {
+		bad_param(call, r, "Give ms=N, 0 to 3600000.");
+		return;
+	}
+	log_info("request %s: /debug/sleep holds this worker for %lld ms",
+	    call->request_id, ms);
+	left.tv_sec = (time_t)(ms / 1000);
+	left.tv_nsec = (long)(ms % 1000) * 1000000L;
+	/* Stuck on purpose: an interrupted sleep goes on with what is left,
+	 * whatever the signal said. */
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+	buf_init_fixed(&b, store, sizeof(store));
+	(void)buf_printf(&b, "{\"slept_ms\":%lld}", ms);
+	(void)http_resp_set(r, 200, HTTP_RESP_JSON, b.data, b.len);
+}
+
+static void h_debug_alloc(const struct router_call *call, struct http_resp *r)
+{
+	long long mb = query_number(call, "mb", HANDLERS_ALLOC_MAX_MB);
+	size_t size;
+	struct kept *k;
+	char store[64];
+	struct buf b;
+
+	if (mb < 1) {
+		bad_param(call, r, "Give mb=N, 1 to 4096.");
+		return;
+	}
+	size = (size_t)mb << 20;
+	if ((k = malloc(size)) == NULL) {
+		http_resp_error(r, 500, "Out of memory.", call->request_id);
+		return;
+	}
+	memset(k, 0xa5, size); /* touch every page: it must count as RSS */
+	k->next = kept_list;
+	kept_list = k;
+	log_info("request %s: /debug/alloc keeps %lld MB more",
+	    call->request_id, mb);
+	buf_init_fixed(&b, store, sizeof(store));
+	(void)buf_printf(&b, "{\"allocated_mb\":%lld}", mb);
+	(void)http_resp_set(r, 200, HTTP_RESP_JSON, b.data, b.len);
+}
+
+static void h_debug_echo(const struct router_call *call, struct http_resp *r)
+{
+	if (http_resp_set(r, 200, "application/octet-stream", call->body,
+	        call->body_len) != 0)
+		http_resp_error(r, 500, "The body could not be echoed.",
+		    call->request_id);
+}
+
+/* Append only: an index is a route's identity in the scoreboard. */
+static const struct router_route routes[] = {
+    {HTTP_METHOD_GET, "/health/live", h_health_live, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "health_live", 0},
+    {HTTP_METHOD_GET, "/metrics", h_metrics, ROUTER_AUTH_NONE, ROUTER_RATE_NONE,
+        "metrics", 0},
+    {HTTP_METHOD_GET, "/debug/sleep", h_debug_sleep, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "debug_sleep", ROUTER_F_DEBUG},
+    {HTTP_METHOD_GET, "/debug/alloc", h_debug_alloc, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "debug_alloc", ROUTER_F_DEBUG},
+    {HTTP_METHOD_POST, "/debug/echo", h_debug_echo, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "debug_echo", ROUTER_F_DEBUG | ROUTER_F_BODY},
+};
+
+int handlers_init(const struct worker_ctx *ctx, struct router *r,
+    size_t *unmatched, char *err, size_t errlen)
+{
+	size_t n = sizeof(routes) / sizeof(routes[0]), i;
+
+	hctx = ctx;
+	if (router_init(r, routes, n, err, errlen) != 0)
+		return -1;
+	for (i = 0; i <= n; i++) {
+		const char *label =
+		    i < n ? routes[i].label : HANDLERS_UNMATCHED_LABEL;
+
+		/* A mismatch is a bug, not a reason to stop serving: the
+		 * counter shows under the other label, the requests work. */
+		if (sb_route_register(ctx->sb, (uint32_t)i, label) != 0)
+			log_warn("could not register route label \"%s\" as "
+			         "route %zu in the scoreboard",
+			    label, i);
+	}
+	*unmatched = n;
+	return 0;
+}

@@ -1,0 +1,136 @@
+/*
+ * router.h - the route table: which handler serves a method and a path,
+ * with what authentication, rate-limit class and metric label.
+ *
+ * Every endpoint of pacer is one struct router_route in a constant table
+ * (worker/handlers.c). A pattern is a path whose segments are either
+ * literal or a parameter "{name}" that matches one non-empty segment:
+ * "/api/keys/{id}" matches "/api/keys/k_42" with id = "k_42". Literal
+ * bytes must match exactly (no case folding, no percent-decoding, a
+ * trailing slash is significant); parameter values are the raw bytes of
+ * the path, still percent-encoded. The first route of the table whose
+ * pattern and method match wins, so put literal routes before
+ * parameterised ones that would also match.
+ *
+ * HEAD is served by the GET route of a path unless the table has its own
+ * HEAD route. A path that matches with another method is 405 with the
+ * Allow list; a path no route matches is 404; a method the server does
+ * not know at all (HTTP_METHOD_OTHER) is 501.
+ *
+ * A route's index in the table is its identity for the scoreboard's
+ * per-route counters, so a table only ever grows at its end and keeps
+ * routes that are switched off by flags (they are hidden, not removed).
+ *
+ * Callers: worker processes and the unit tests. The tables are constant;
+ * a struct router only borrows one.
+ */
+#ifndef PACER_ROUTER_H
+#define PACER_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http_parse.h"
+
+#define ROUTER_MAX_PARAMS 8  /* parameters in one pattern */
+#define ROUTER_LABEL_MAX 31  /* metric label length ([a-z0-9_]) */
+#define ROUTER_ALLOW_MAX 96  /* the Allow value, NUL included */
+#define ROUTER_MAX_ROUTES 63 /* routes in one table */
+
+/* Who may call a route (enforced by the auth middleware, later). */
+enum router_auth {
+	ROUTER_AUTH_NONE,    /* anyone */
+	ROUTER_AUTH_JWT,     /* a user's bearer token */
+	ROUTER_AUTH_API_KEY, /* an API key */
+	ROUTER_AUTH_ADMIN,   /* the admin token */
+};
+
+/* Which rate-limit bucket a call counts against (later). */
+enum router_rate {
+	ROUTER_RATE_NONE,
+};
+
+/* Route flags. */
+#define ROUTER_F_DEBUG 0x1u /* test-only: hidden unless debug_routes */
+#define ROUTER_F_BODY 0x2u  /* takes a body: no length at all is 411 */
+
+struct http_resp;
+struct router_call;
+
+/* A handler fills resp (status, body, headers); it never fails: errors
+ * become 4xx/5xx responses. */
+typedef void (
+    *router_handler_fn)(const struct router_call *call, struct http_resp *resp);
+
+struct router_route {
+	enum http_method method;
+	const char *pattern;
+	router_handler_fn handler;
+	enum router_auth auth;
+	enum router_rate rate;
+	const char *label; /* metric label, [a-z0-9_], 1..ROUTER_LABEL_MAX */
+	unsigned flags;    /* ROUTER_F_* */
+};
+
+/* A parameter: name points into the pattern (not NUL-terminated), value
+ * into the matched path. */
+struct router_param {
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+};
+
+struct router_match {
+	const struct router_route *route; /* set when router_match gave 0 */
+	size_t index;                     /* its index in the table */
+	struct router_param params[ROUTER_MAX_PARAMS];
+	size_t nparams;
+	char allow[ROUTER_ALLOW_MAX]; /* 405: "GET, HEAD, POST"; else "" */
+};
+
+struct router {
+	const struct router_route *routes; /* borrowed */
+	size_t n;
+};
+
+/* What a handler gets. Everything is borrowed for the handler's call. */
+struct router_call {
+	const struct http_request *req;
+	const char *buf;  /* the bytes the request's slices point into */
+	const char *body; /* the request body (decoded), body_len bytes */
+	size_t body_len;
+	const struct router_match *match;
+	const char *request_id; /* NUL-terminated */
+	const char *client;     /* numeric peer address, NUL-terminated */
+};
+
+/*
+ * Check a table and borrow it: every pattern starts with '/', parameters
+ * are whole segments with a name of [a-z_][a-z0-9_]* and at most
+ * ROUTER_MAX_PARAMS of them, labels are valid, handlers set, no method +
+ * pattern twice, at most ROUTER_MAX_ROUTES routes. Returns 0, or -1 with
+ * the reason (naming the route) in err.
+ */
+int router_init(struct router *r, const struct router_route *routes, size_t n,
+    char *err, size_t errlen);
+
+/*
+ * Find the route for method and path[0..len). Routes with a flag in hide
+ * are skipped as if absent. Returns 0 with m->route, m->index and the
+ * parameters set; 404; 405 with m->allow; or 501.
+ */
+int router_match(const struct router *r, enum http_method method,
+    const char *path, size_t len, unsigned hide, struct router_match *m);
+
+/* The value of parameter name, or NULL (and *len 0) when absent. */
+const char *router_param(const struct router_match *m, const char *name,
+    size_t *len);
+
+/* "GET", "HEAD" ...; "" for HTTP_METHOD_OTHER. Static. */
+const char *router_method_name(enum http_method method);
+
+/* Whether s is a valid metric label. */
+bool router_label_valid(const char *s);
+
+#endif /* PACER_ROUTER_H */
