@@ -46,12 +46,12 @@
 #include "log.h"
 #include "sb.h"
 
-#define CONN_RBUF_INIT 2048u          /* first read buffer */
-#define CONN_READ_MIN 512u            /* grow when less room is left */
-#define CONN_READ_MAX (16u * 1024)    /* the one read past a request */
-#define CONN_LINGER_READS 16          /* recv calls per wake-up, lingering */
-#define CONN_RESP_MAX (32u << 20)     /* largest response body */
-#define CONN_LOGLINE_MAX (16u * 1024) /* longest access log line */
+#define CONN_RBUF_INIT 2048u              /* first read buffer */
+#define CONN_READ_MIN 512u                /* grow when less room is left */
+#define CONN_READ_MAX ((size_t)16 * 1024) /* the one read past a request */
+#define CONN_LINGER_READS 16             /* recv calls per wake-up, lingering */
+#define CONN_RESP_MAX ((size_t)32 << 20) /* largest response body */
+#define CONN_LOGLINE_MAX ((size_t)16 * 1024) /* longest access log line */
 
 static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -118,28 +118,39 @@ void conn_loop_now(struct conn_loop *l)
 	l->now_ms = sb_clock_us() / 1000;
 }
 
-static uint32_t *counter(struct conn_loop *l, enum conn_state st)
+/* What the scoreboard counts a connection in this state as: 0 reading,
+ * 1 keep-alive, 2 writing (lingering included), -1 nothing. */
+static int category(enum conn_state st)
 {
 	switch (st) {
 	case CS_HEAD:
-	case CS_BODY: return &l->nreading;
-	case CS_IDLE: return &l->nkeepalive;
+	case CS_BODY: return 0;
+	case CS_IDLE: return 1;
 	case CS_WRITE:
-	case CS_LINGER: return &l->nwriting;
+	case CS_LINGER: return 2;
 	case CS_CLOSED: break;
 	}
-	return NULL;
+	return -1;
+}
+
+static uint32_t *counter(struct conn_loop *l, int category)
+{
+	switch (category) {
+	case 0: return &l->nreading;
+	case 1: return &l->nkeepalive;
+	default: return &l->nwriting;
+	}
 }
 
 static void set_state(struct conn_loop *l, struct conn *c, enum conn_state st)
 {
-	uint32_t *from = counter(l, c->state), *to = counter(l, st);
+	int from = category(c->state), to = category(st);
 
 	if (from != to) {
-		if (from != NULL)
-			(*from)--;
-		if (to != NULL)
-			(*to)++;
+		if (from >= 0)
+			(*counter(l, from))--;
+		if (to >= 0)
+			(*counter(l, to))++;
 		l->conns_dirty = true;
 	}
 	c->state = st;
@@ -1138,7 +1149,7 @@ int conn_loop_init(struct conn_loop *l, const struct worker_ctx *ctx, int epfd,
 	l->shown_state = SB_STATE_WAITING;
 	l->statm_fd = -1;
 	http_resp_init(&l->resp, CONN_RESP_MAX);
-	buf_init_dynamic(&l->wbuf, CONN_RESP_MAX + 64 * 1024);
+	buf_init_dynamic(&l->wbuf, CONN_RESP_MAX + (size_t)64 * 1024);
 	buf_init_dynamic(&l->logline, CONN_LOGLINE_MAX);
 	if (cfg->max_worker_rss > 0) {
 		l->page_size = sysconf(_SC_PAGESIZE);

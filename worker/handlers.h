@@ -31,7 +31,7 @@
 
 /* Most time /debug/sleep holds a worker, and most memory one
  * /debug/alloc call keeps. */
-#define HANDLERS_SLEEP_MAX_MS (3600 * 1000)
+#define HANDLERS_SLEEP_MAX_MS (3600LL * 1000)
 #define HANDLERS_ALLOC_MAX_MB 4096
 
 /*

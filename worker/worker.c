@@ -65,6 +65,7 @@ struct worker {
 	bool accepting; /* the listeners are in the epoll set */
 	bool closed;    /* graceful: the listeners are closed */
 	uint64_t pause_until_ms;
+	uint64_t warned_ms;  /* last accept failure logged */
 	sigset_t sleep_mask; /* what epoll_pwait runs with: nothing blocked */
 	sigset_t ours;       /* SIGTERM, SIGUSR1: blocked outside the sleep */
 	struct router router;
@@ -186,8 +187,13 @@ static void update_accepting(struct worker *w)
 
 static void accept_pause(struct worker *w, const struct wlistener *ls)
 {
-	log_warn("accept on %s failed, pausing for %d ms", ls->name,
-	    WORKER_ACCEPT_PAUSE_MS);
+	/* Out of descriptors tends to last: say so every 10 s, not 10 times
+	 * a second. */
+	if (w->warned_ms == 0 || w->loop.now_ms - w->warned_ms >= 10000) {
+		log_warn("accept on %s failed, pausing accepts for %d ms",
+		    ls->name, WORKER_ACCEPT_PAUSE_MS);
+		w->warned_ms = w->loop.now_ms;
+	}
 	w->pause_until_ms = w->loop.now_ms + WORKER_ACCEPT_PAUSE_MS;
 }
 

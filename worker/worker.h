@@ -48,14 +48,14 @@
 #include "sb.h"
 
 struct worker_ctx {
-	const struct cfg *cfg;       /* read-only; owned by the master */
-	const struct listeners *ls;  /* the inherited listening sockets */
-	struct sb *sb;               /* the inherited scoreboard mapping */
-	uint32_t slot;               /* this worker's slot */
-	uint64_t generation;         /* the generation it belongs to */
-	uint64_t request_limit;      /* jittered; 0: never by count */
-	pid_t master_pid;            /* getppid() must keep returning it */
-	int access_log_fd;           /* opened by the master, or -1: off */
+	const struct cfg *cfg;      /* read-only; owned by the master */
+	const struct listeners *ls; /* the inherited listening sockets */
+	struct sb *sb;              /* the inherited scoreboard mapping */
+	uint32_t slot;              /* this worker's slot */
+	uint64_t generation;        /* the generation it belongs to */
+	uint64_t request_limit;     /* jittered; 0: never by count */
+	pid_t master_pid;           /* getppid() must keep returning it */
+	int access_log_fd;          /* opened by the master, or -1: off */
 };
 
 /* Run the worker until it is told to stop; never returns. */

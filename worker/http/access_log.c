@@ -102,8 +102,8 @@ static void format_combined(struct buf *b, const struct access_log_entry *e)
 		tm = (struct tm){.tm_mday = 1, .tm_year = 70};
 	put_combined(b, cstr(e->client));
 	(void)buf_printf(b, " - - [%02d/%.3s/%04d:%02d:%02d:%02d +0000] \"",
-	    tm.tm_mday, months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
+	    tm.tm_mday, months + (ptrdiff_t)3 * tm.tm_mon, tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (e->method.p == NULL || protocol(e->version_minor) == NULL) {
 		(void)buf_putc(b, '-');
 	} else {

@@ -21,8 +21,8 @@
 
 /* A response body that grew past this is freed after its request, so one
  * large /metrics does not pin memory in every worker forever. */
-#define HTTP_RESP_KEEP (64u * 1024)
-#define HTTP_RESP_HEADERS_MAX (8u * 1024)
+#define HTTP_RESP_KEEP ((size_t)64 * 1024)
+#define HTTP_RESP_HEADERS_MAX ((size_t)8 * 1024)
 
 void http_resp_init(struct http_resp *r, size_t max_body)
 {
@@ -225,11 +225,11 @@ const char *http_resp_date(time_t now)
 		return cached[0] != '\0' ? cached
 		                         : "Thu, 01 Jan 1970 00:00:00 GMT";
 	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
-	memcpy(d, days + 3 * tm.tm_wday, 3);
+	memcpy(d, days + (ptrdiff_t)3 * tm.tm_wday, 3);
 	memcpy(d + 3, ", ", 2);
 	put2(d + 5, tm.tm_mday);
 	d[7] = ' ';
-	memcpy(d + 8, months + 3 * tm.tm_mon, 3);
+	memcpy(d + 8, months + (ptrdiff_t)3 * tm.tm_mon, 3);
 	d[11] = ' ';
 	y = tm.tm_year + 1900;
 	put2(d + 12, (y / 100) % 100);
