@@ -103,13 +103,18 @@ int daemon_detach(char *err, size_t errlen)
 	    devnull_onto(STDOUT_FILENO) == -1) {
 		(void)snprintf(err, errlen,
 		    "could not detach from the terminal: %s", strerror(errno));
-		daemon_ready(&p[1], 0, err, 1);
+		daemon_ready(&p[1], 0, err);
 		return -1;
 	}
 	return p[1];
 }
 
-void daemon_ready(int *fd, int ok, const char *msg, int keep_stderr)
+int daemon_null_stderr(void)
+{
+	return devnull_onto(STDERR_FILENO);
+}
+
+void daemon_ready(int *fd, int ok, const char *msg)
 {
 	char line[READY_MSG_MAX];
 	struct buf b;
@@ -132,6 +137,6 @@ void daemon_ready(int *fd, int ok, const char *msg, int keep_stderr)
 	}
 	(void)close(*fd);
 	*fd = -1;
-	if (ok && !keep_stderr)
+	if (ok)
 		(void)devnull_onto(STDERR_FILENO);
 }

@@ -28,10 +28,15 @@ int daemon_detach(char *err, size_t errlen);
 
 /*
  * Report the outcome on fd (from daemon_detach; -1 is a no-op) and close
- * it. ok true: the server serves. Otherwise msg is the error the waiting
- * process prints. When keep_stderr is false, stderr is then pointed at
- * /dev/null (the log has its own destination).
+ * it. ok true: the server serves, and stderr is pointed at /dev/null: a
+ * detached server must not hold the starter's terminal or pipe open (an
+ * `ssh host service pacerd start` would never return). Otherwise msg is
+ * the error the waiting process prints.
  */
-void daemon_ready(int *fd, int ok, const char *msg, int keep_stderr);
+void daemon_ready(int *fd, int ok, const char *msg);
+
+/* Point stderr at /dev/null (in a worker of a detached master, which
+ * must not inherit the starter's stderr either). Returns 0 or -1. */
+int daemon_null_stderr(void);
 
 #endif /* PACER_DAEMON_H */

@@ -134,7 +134,7 @@ static void fail_start(struct master *m, const char *fmt, ...)
 	va_end(ap);
 	log_errx("%s", msg);
 	if (m->ready_fd != -1)
-		daemon_ready(&m->ready_fd, 0, msg, 1);
+		daemon_ready(&m->ready_fd, 0, msg);
 	else if (!m->log_on_stderr)
 		(void)fprintf(stderr, "pacerd: %s\n", msg);
 }
@@ -299,6 +299,8 @@ static _Noreturn void child_start(struct master *m, uint32_t slot)
 		(void)close(m->pidfd);
 	if (m->ready_fd != -1)
 		(void)close(m->ready_fd);
+	if (!m->foreground && daemon_null_stderr() != 0)
+		_exit(1);
 	if (privdrop_apply(&m->pd, err, sizeof(err)) != 0) {
 		log_errx("could not switch to user %s: %s", m->pd.user, err);
 		_exit(LOG_EXIT_FATAL);
@@ -946,8 +948,7 @@ static void check_ready(struct master *m, uint64_t now)
 		         "generation %llu",
 		    version_string(), m->cfg->listen, (int)m->pid, claimed,
 		    (unsigned long long)m->generation);
-		daemon_ready(&m->ready_fd, 1, NULL,
-		    m->cfg->log_destination == LOG_DEST_STDERR);
+		daemon_ready(&m->ready_fd, 1, NULL);
 	} else if (now - m->start_us > START_WAIT_US) {
 		fail_start(m, "workers did not start within %llu s",
 		    (unsigned long long)(START_WAIT_US / TICK_US));
@@ -1054,6 +1055,10 @@ int master_run(const char *config_path, struct cfg *cfg, bool foreground)
 		m.exit_code = MASTER_EXIT_START;
 		goto done;
 	}
+	if (!foreground && cfg->log_destination == LOG_DEST_STDERR)
+		log_warnx("log_destination is stderr but pacerd is detaching: "
+		          "log lines after start-up are discarded (run with "
+		          "-D, or set log_destination to file or syslog)");
 	if (!foreground &&
 	    (m.ready_fd = daemon_detach(err, sizeof(err))) == -1) {
 		log_errx("could not detach: %s", err);
@@ -1068,7 +1073,7 @@ int master_run(const char *config_path, struct cfg *cfg, bool foreground)
 	log_info("pacerd stopped (generation %llu)",
 	    (unsigned long long)m.generation);
 done:
-	daemon_ready(&m.ready_fd, 0, "start-up failed (see the log)", 1);
+	daemon_ready(&m.ready_fd, 0, "start-up failed (see the log)");
 	listeners_close(&m.ls);
 	if (m.access_fd != -1)
 		(void)close(m.access_fd);

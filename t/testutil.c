@@ -111,12 +111,14 @@ int tu_run(struct tu_run *r, char *const argv[], char *const env[])
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	if (pipe(outp) == -1 || pipe(errp) == -1)
+	/* Close-on-exec, so only fds 1 and 2 reach the program: a daemon it
+	 * starts must not keep a copy that holds the pipes open. */
+	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1)
 		return -1;
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		devnull = open("/dev/null", O_RDONLY);
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (devnull != -1)
 			(void)dup2(devnull, 0);
 		(void)dup2(outp[1], 1);

@@ -255,8 +255,8 @@ Test(master, ttin_and_ttou_add_and_remove_a_worker)
 	if (n != before + 2) {
 		char *log = ts_log(&srv);
 
-		cr_expect(eq(sz, n, before + 2), "before %zu after %zu; log:\n%s",
-		    before, n, log);
+		cr_expect(eq(sz, n, before + 2),
+		    "before %zu after %zu; log:\n%s", before, n, log);
 		free(log);
 	}
 	/* The raised bounds hold across ticks. */
