@@ -902,8 +902,10 @@ static void conn_readable(struct conn_loop *l, struct conn *c)
 	}
 	if (n <= 0) {
 		if (n < 0 || (c->state != CS_IDLE && c->rlen > 0))
-			log_debug("connection from %s ended mid-request: %s",
-			    c->client, n < 0 ? strerror(errno) : "eof");
+			log_debug("request %s from %s: connection ended "
+			          "mid-request: %s",
+			    c->head_ok ? c->rid : "-", c->client,
+			    n < 0 ? strerror(errno) : "eof");
 		conn_close(l, c);
 		return;
 	}
@@ -1019,9 +1021,12 @@ static void on_timeout(struct conn_loop *l, struct conn *c,
 			conn_close(l, c); /* never said a word */
 			return;
 		}
-		log_info("connection from %s: request head not received in "
-		         "%lld ms, answering 408",
-		    c->client, (long long)l->cfg->header_timeout);
+		/* Debug only: a slow-loris attack would flood the log; the
+		 * access log has every 408 anyway. */
+		http_resp_id_next(c->rid);
+		log_debug("request %s from %s: head not received in %lld ms, "
+		          "answering 408",
+		    c->rid, c->client, (long long)l->cfg->header_timeout);
 		conn_refuse(l, c, 408, NULL);
 		return;
 	case CONN_T_BODY:

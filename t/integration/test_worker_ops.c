@@ -321,6 +321,40 @@ Test(worker_ops, reader_that_never_reads_is_dropped_at_send_timeout)
 	free(body);
 }
 
+/* At worker_connections the worker stops taking connections (they wait
+ * in the listen queue), keeps serving the ones it holds, and takes the
+ * queued one as soon as one of them closes. */
+Test(worker_ops, worker_connections_caps_what_a_worker_holds)
+{
+	struct wt_cl held[3], extra;
+	struct wt_rep r;
+	struct pollfd p;
+	int i;
+
+	wt_start("worker_connections = 3\n", 1);
+	for (i = 0; i < 3; i++) {
+		wt_open(&held[i]);
+		wt_get(&held[i], "/health/live", NULL, &r);
+		wt_rep_free(&r);
+	}
+	wt_open(&extra); /* the kernel completes it: it waits in the queue */
+	wt_send(&extra, "GET /health/live HTTP/1.1\r\nHost: t\r\n\r\n");
+	p.fd = extra.fd;
+	p.events = POLLIN;
+	cr_assert(eq(int, poll(&p, 1, 500), 0),
+	    "a fourth connection was served");
+	wt_get(&held[0], "/health/live", NULL, &r);
+	cr_assert(eq(int, r.status, 200));
+	wt_rep_free(&r);
+	wt_close(&held[1]);
+	cr_assert(eq(int, wt_reply(&extra, &r, false), 0));
+	cr_assert(eq(int, r.status, 200));
+	wt_rep_free(&r);
+	wt_close(&extra);
+	wt_close(&held[0]);
+	wt_close(&held[2]);
+}
+
 /* CPU ticks (user + system) a process used so far. */
 static unsigned long long cpu_ticks(pid_t pid)
 {
