@@ -845,6 +845,9 @@ static struct cfg *reload_load(struct master *m)
 	if (cfg_load(nc, m->config_path, 0, &errs) != 0) {
 		for (i = 0; i < errs.n; i++)
 			log_errx("%s", errs.msg[i]);
+		if (errs.dropped > 0)
+			log_errx("%s: %zu more errors not shown",
+			    m->config_path, errs.dropped);
 		reload_failed(m,
 		    errs.n > 0 ? errs.msg[0] : "the configuration is invalid");
 		cfg_errs_free(&errs);

@@ -136,20 +136,6 @@ static int write_out(const struct buf *b)
 	return CTL_OK;
 }
 
-/* Print a load's errors as `pacerd -t` does; the summary line is the
- * caller's. Returns how many there were. */
-static size_t print_errs(const char *path, const struct cfg_errs *errs)
-{
-	size_t i;
-
-	for (i = 0; i < errs->n; i++)
-		(void)fprintf(stderr, "%s\n", errs->msg[i]);
-	if (errs->dropped > 0)
-		(void)fprintf(stderr, "%s: %zu more errors not shown\n", path,
-		    errs->dropped);
-	return errs->n + errs->dropped;
-}
-
 static const char *plural(size_t n)
 {
 	return n == 1 ? "" : "s";
@@ -176,7 +162,7 @@ static int load_config(struct ctl *ctl, bool strict)
 	}
 	if (cfg_load(ctl->cfg, ctl->conf, 0, &errs) != 0) {
 		if (strict || ctl->pidpath == NULL) {
-			n = print_errs(ctl->conf, &errs);
+			n = cfg_errs_write(&errs, ctl->conf, stderr);
 			(void)fprintf(stderr,
 			    "pacerctl: configuration %s has %zu error%s%s\n",
 			    ctl->conf, n, plural(n),

@@ -51,22 +51,17 @@ static struct cfg *load(const char *path)
 {
 	struct cfg_errs errs = {0};
 	struct cfg *cfg;
-	size_t i;
+	size_t n;
 
 	if ((cfg = cfg_new()) == NULL) {
 		log_errx("could not allocate the configuration");
 		return NULL;
 	}
 	if (cfg_load(cfg, path, 0, &errs) != 0) {
-		for (i = 0; i < errs.n; i++)
-			(void)fprintf(stderr, "%s\n", errs.msg[i]);
-		if (errs.dropped > 0)
-			(void)fprintf(stderr, "%s: %zu more errors not shown\n",
-			    path, errs.dropped);
+		n = cfg_errs_write(&errs, path, stderr);
 		(void)fprintf(stderr,
-		    "pacerd: configuration %s has %zu error%s\n", path,
-		    errs.n + errs.dropped,
-		    errs.n + errs.dropped == 1 ? "" : "s");
+		    "pacerd: configuration %s has %zu error%s\n", path, n,
+		    n == 1 ? "" : "s");
 		cfg_free(&cfg);
 	}
 	cfg_errs_free(&errs);

@@ -82,6 +82,18 @@ static void errs_add(struct cfg_errs *errs, const char *fmt, ...)
 	va_end(ap);
 }
 
+size_t cfg_errs_write(const struct cfg_errs *errs, const char *path, FILE *fp)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		(void)fprintf(fp, "%s\n", errs->msg[i]);
+	if (errs->dropped > 0)
+		(void)fprintf(fp, "%s: %zu more errors not shown\n", path,
+		    errs->dropped);
+	return errs->n + errs->dropped;
+}
+
 void cfg_errs_free(struct cfg_errs *errs)
 {
 	size_t i;

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -145,6 +146,12 @@ int cfg_load_buffer(struct cfg *cfg, const char *name, const char *data,
     size_t len, unsigned flags, struct cfg_errs *errs);
 
 void cfg_errs_free(struct cfg_errs *errs);
+
+/* Write each error of a load of path to fp, one a line, then a line
+ * counting the errors past CFG_MAX_ERRORS when there were some (the
+ * summary line is the caller's, as it names the program). Returns how
+ * many errors there were in all. */
+size_t cfg_errs_write(const struct cfg_errs *errs, const char *path, FILE *fp);
 
 /* Append the effective configuration to out as a pacerd.conf-style text:
  * every key, its value (secrets masked) and a comment naming its source.

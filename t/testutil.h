@@ -45,9 +45,15 @@ struct cfg;
 const char *tu_cfg_diff(const struct cfg *a, const struct cfg *b, char *av,
     char *bv, size_t n);
 
+/* In a Criterion test: expect needle in hay, printing hay when absent. */
+#define TU_EXPECT_IN(hay, needle)                                              \
+	cr_expect(strstr((hay), (needle)) != NULL, "expected \"%s\" in:\n%s",  \
+	    (needle), (hay))
+
 /* Number of lines in s that contain needle. */
+size_t tu_count_lines_with(const char *s, const char *needle);
+
 /* Lines of s that begin with prefix. */
 size_t tu_count_lines_starting(const char *s, const char *prefix);
-size_t tu_count_lines_with(const char *s, const char *needle);
 
 #endif

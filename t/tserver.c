@@ -40,22 +40,46 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static struct sockaddr_in loopback(int port)
+{
+	struct sockaddr_in sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sa;
+}
+
+/* A socket bound to 127.0.0.1:port (0: any free port). */
+static int bound(int port)
+{
+	struct sockaddr_in sa = loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(fd >= 0);
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0),
+	    "bind 127.0.0.1:%d", port);
+	return fd;
+}
+
 int ts_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
-	int fd, port;
+	int fd = bound(0);
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
 	cr_assert(eq(int, getsockname(fd, (struct sockaddr *)&sa, &len), 0));
-	port = ntohs(sa.sin_port);
 	(void)close(fd);
-	return port;
+	return ntohs(sa.sin_port);
+}
+
+int ts_occupy_port(int port)
+{
+	int fd = bound(port);
+
+	cr_assert(eq(int, listen(fd, 1), 0));
+	return fd;
 }
 
 static void write_conf(struct ts *s, const char *extra)
@@ -146,7 +170,6 @@ void ts_start(struct ts *s)
 void ts_start_detached(struct ts *s)
 {
 	char *argv[4] = {NULL, "-f", NULL, NULL};
-	char path[512], *text;
 	struct tu_run r;
 
 	argv[0] = tu_buildpath("master/pacerd");
@@ -154,14 +177,21 @@ void ts_start_detached(struct ts *s)
 	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
 	cr_assert(eq(int, r.status, 0), "pacerd exited %d: %s", r.status,
 	    r.err);
-	(void)snprintf(path, sizeof(path), "%s/pacerd.pid", s->dir);
-	text = tu_read(path, NULL);
-	cr_assert(not(eq(ptr, text, NULL)), "no pidfile");
-	s->pid = (pid_t)atoi(text);
-	cr_assert(s->pid > 1);
-	free(text);
 	free(argv[0]);
 	tu_run_free(&r);
+	ts_adopt_pidfile(s);
+}
+
+void ts_adopt_pidfile(struct ts *s)
+{
+	char path[512], *text;
+
+	(void)snprintf(path, sizeof(path), "%s/pacerd.pid", s->dir);
+	text = tu_read(path, NULL);
+	cr_assert(not(eq(ptr, text, NULL)), "no pidfile %s", path);
+	s->pid = (pid_t)atoi(text);
+	cr_assert(s->pid > 1, "pidfile holds \"%s\"", text);
+	free(text);
 }
 
 void ts_signal(struct ts *s, int signo)
@@ -240,15 +270,11 @@ bool ts_log_wait(const struct ts *s, const char *needle, int ms)
 
 int ts_connect(int port)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_in sa = loopback(port);
 	int fd;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		(void)close(fd);
 		return -1;

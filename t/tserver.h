@@ -27,6 +27,10 @@ struct ts {
 /* A free TCP port on 127.0.0.1 (bound and released). */
 int ts_free_port(void);
 
+/* Listen on 127.0.0.1:port from the test itself (to take the port away
+ * from pacerd); returns the socket, which the caller closes. */
+int ts_occupy_port(int port);
+
 /* Make the folder and write the config: the basics (listen, run_dir,
  * pidfile, small pool, fast timeouts) followed by extra (may be NULL),
  * whose later lines win. */
@@ -40,9 +44,12 @@ void ts_rewrite(struct ts *s, const char *extra);
 void ts_start(struct ts *s);
 
 /* Start pacerd detached (as an init script does): asserts that the
- * starting process exits 0, then reads the master's pid from the
- * pidfile. */
+ * starting process exits 0, then ts_adopt_pidfile(). */
 void ts_start_detached(struct ts *s);
+
+/* Take the master's pid from s->dir/pacerd.pid (asserts it is there), so
+ * that ts_fini stops a master started some other way. */
+void ts_adopt_pidfile(struct ts *s);
 
 /* Signal the master. */
 void ts_signal(struct ts *s, int signo);

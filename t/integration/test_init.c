@@ -80,12 +80,6 @@ static void start_fake(enum fm_reload reload)
 	cr_assert(eq(int, fm_start(&fm, &o), 0), "the stand-in did not start");
 }
 
-static void expect_in(const char *hay, const char *needle)
-{
-	cr_expect(not(eq(ptr, strstr(hay, needle), NULL)),
-	    "expected \"%s\" in:\n%s", needle, hay);
-}
-
 static void expect_signals(const char *want)
 {
 	char *s = fm_signals(&fm);
@@ -100,8 +94,9 @@ Test(init, has_an_lsb_header)
 
 	cr_assert(not(eq(ptr, text, NULL)), "no %s", script);
 	cr_expect(eq(int, strncmp(text, "#!/bin/sh\n", 10), 0));
-	expect_in(text, "### BEGIN INIT INFO\n# Provides:          pacerd\n");
-	expect_in(text, "### END INIT INFO\n");
+	TU_EXPECT_IN(text,
+	    "### BEGIN INIT INFO\n# Provides:          pacerd\n");
+	TU_EXPECT_IN(text, "### END INIT INFO\n");
 	free(text);
 }
 
@@ -122,7 +117,7 @@ Test(init, status_with_a_stale_pidfile_is_1)
 
 	action(&r, "status");
 	cr_expect(eq(int, r.status, 1), "stderr: %s", r.err);
-	expect_in(r.out, "dead, but its pidfile exists");
+	TU_EXPECT_IN(r.out, "dead, but its pidfile exists");
 	tu_run_free(&r);
 	free(p);
 }
@@ -148,8 +143,8 @@ Test(init, unknown_action_is_2_with_usage)
 
 	action(&r, "frobnicate");
 	cr_expect(eq(int, r.status, 2));
-	expect_in(r.err, "usage: ");
-	expect_in(r.err,
+	TU_EXPECT_IN(r.err, "usage: ");
+	TU_EXPECT_IN(r.err,
 	    "start|stop|restart|try-restart|reload|force-reload|"
 	    "status");
 	tu_run_free(&r);
@@ -187,7 +182,7 @@ Test(init, reload_when_not_running_is_7)
 
 	action(&r, "reload");
 	cr_expect(eq(int, r.status, 7));
-	expect_in(r.err, "pacerd is not running");
+	TU_EXPECT_IN(r.err, "pacerd is not running");
 	tu_run_free(&r);
 }
 
@@ -210,7 +205,7 @@ Test(init, reload_tests_the_config_then_sends_hup)
 	start_fake(FM_RELOAD_OK);
 	action(&r, "reload");
 	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	expect_in(r.out, "pacerctl: reload ok: generation 2");
+	TU_EXPECT_IN(r.out, "pacerctl: reload ok: generation 2");
 	tu_run_free(&r);
 	expect_signals("HUP\n");
 }
@@ -226,8 +221,8 @@ Test(init, reload_with_a_bad_config_is_6_and_signals_nothing)
 	start_fake(FM_RELOAD_OK);
 	cr_assert(eq(int, tu_run(&r, argv, env), 0));
 	cr_expect(eq(int, r.status, 6));
-	expect_in(r.err, ":3: unknown key \"max_wokers\"");
-	expect_in(r.err, "invalid configuration");
+	TU_EXPECT_IN(r.err, ":3: unknown key \"max_wokers\"");
+	TU_EXPECT_IN(r.err, "invalid configuration");
 	tu_run_free(&r);
 	expect_signals("");
 }
@@ -239,8 +234,8 @@ Test(init, reload_refused_by_the_master_is_1)
 	start_fake(FM_RELOAD_FAIL);
 	action(&r, "reload");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "pacerctl: reload failed: " FM_RELOAD_ERROR);
-	expect_in(r.err, "the old configuration keeps serving");
+	TU_EXPECT_IN(r.err, "pacerctl: reload failed: " FM_RELOAD_ERROR);
+	TU_EXPECT_IN(r.err, "the old configuration keeps serving");
 	tu_run_free(&r);
 }
 
@@ -269,7 +264,7 @@ Test(init, start_with_a_bad_config_is_6)
 	(void)snprintf(env_bad, sizeof(env_bad), "PACERD_CONF=%s", bad);
 	cr_assert(eq(int, tu_run(&r, argv, env), 0));
 	cr_expect(eq(int, r.status, 6));
-	expect_in(r.err, ":3: unknown key \"max_wokers\"");
+	TU_EXPECT_IN(r.err, ":3: unknown key \"max_wokers\"");
 	tu_run_free(&r);
 }
 
@@ -298,7 +293,7 @@ Test(init, missing_programs_are_5_and_status_4)
 
 	cr_assert(eq(int, tu_run(&r, start, env), 0));
 	cr_expect(eq(int, r.status, 5));
-	expect_in(r.err, "/nonexistent/pacerd is not installed");
+	TU_EXPECT_IN(r.err, "/nonexistent/pacerd is not installed");
 	tu_run_free(&r);
 	cr_assert(eq(int, tu_run(&r, status, env), 0));
 	cr_expect(eq(int, r.status, 4));

@@ -10,7 +10,6 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,23 +73,6 @@ static void ctl(struct tu_run *r, const char *cmd)
 	cr_assert(eq(int, tu_run(r, argv, NULL), 0));
 }
 
-static void expect_in(const char *hay, const char *needle)
-{
-	cr_expect(not(eq(ptr, strstr(hay, needle), NULL)),
-	    "expected \"%s\" in:\n%s", needle, hay);
-}
-
-/* The master's pid from the pidfile, remembered for ts_fini. */
-static void adopt_master(void)
-{
-	char *text = tu_read(pidfile, NULL);
-
-	cr_assert(not(eq(ptr, text, NULL)), "no pidfile %s", pidfile);
-	srv.pid = (pid_t)atoi(text);
-	cr_assert(srv.pid > 1, "pidfile holds \"%s\"", text);
-	free(text);
-}
-
 static void start_via_init(void)
 {
 	struct tu_run r;
@@ -98,7 +80,7 @@ static void start_via_init(void)
 
 	action(&r, "start");
 	cr_assert(eq(int, r.status, 0), "start: %s", r.err);
-	adopt_master();
+	ts_adopt_pidfile(&srv);
 	(void)snprintf(want, sizeof(want), "pacerd: started (pid %ld)\n",
 	    (long)srv.pid);
 	cr_expect(eq(str, r.out, want));
@@ -129,7 +111,7 @@ Test(live, init_start_status_reload_stop)
 
 	action(&r, "reload");
 	cr_expect(eq(int, r.status, 0), "reload: %s", r.err);
-	expect_in(r.out, "pacerctl: reload ok: generation 2\n");
+	TU_EXPECT_IN(r.out, "pacerctl: reload ok: generation 2\n");
 	tu_run_free(&r);
 	cr_expect(eq(int, ts_get(srv.port, "/health/live"), 200));
 
@@ -183,8 +165,8 @@ Test(live, a_reload_the_master_refuses_is_reported_and_it_keeps_serving)
 	ts_rewrite(&srv, extra);
 	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "pacerctl: reload failed: ");
-	expect_in(r.err, "max_wokers");
+	TU_EXPECT_IN(r.err, "pacerctl: reload failed: ");
+	TU_EXPECT_IN(r.err, "max_wokers");
 	tu_run_free(&r);
 	cr_expect(eq(int, ts_get(srv.port, "/health/live"), 200),
 	    "the old configuration keeps serving");
@@ -208,8 +190,8 @@ Test(live, pacerctl_refuses_a_broken_config_and_the_master_is_untouched)
 	ts_rewrite(&srv, extra);
 	ctl(&r, "reload");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "keepalive_timeout");
-	expect_in(r.err, "not reloading");
+	TU_EXPECT_IN(r.err, "keepalive_timeout");
+	TU_EXPECT_IN(r.err, "not reloading");
 	tu_run_free(&r);
 	cr_assert(eq(int, ts_pool(&srv, &pool), 0));
 	cr_expect(eq(int, pool.reload_outcome, SB_RELOAD_NONE),
@@ -223,13 +205,13 @@ Test(live, graceful_stop_returns_once_the_master_is_gone)
 	ts_start_detached(&srv);
 	ctl(&r, "graceful-stop");
 	cr_expect(eq(int, r.status, 0), "%s", r.err);
-	expect_in(r.out, "stopped");
+	TU_EXPECT_IN(r.out, "stopped");
 	tu_run_free(&r);
 	cr_expect(ts_wait_exit(&srv, 1000), "the master still runs");
 	cr_expect(not(eq(int, ts_get(srv.port, "/health/live"), 200)));
 	ctl(&r, "graceful-stop");
 	cr_expect(eq(int, r.status, 0), "stopping a stopped server");
-	expect_in(r.out, "pacerd is not running");
+	TU_EXPECT_IN(r.out, "pacerd is not running");
 	tu_run_free(&r);
 }
 
@@ -252,23 +234,13 @@ Test(live, stop_is_fast_and_reopen_is_accepted)
 
 Test(live, start_with_the_port_taken_fails_with_the_reason)
 {
-	struct sockaddr_in sa;
 	struct tu_run r;
-	int fd, one = 1;
+	int fd = ts_occupy_port(srv.port);
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0);
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)srv.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
-	cr_assert(eq(int, listen(fd, 1), 0));
 	action(&r, "start");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "ddress already in use");
-	expect_in(r.err, "pacerd: start failed");
+	TU_EXPECT_IN(r.err, "ddress already in use");
+	TU_EXPECT_IN(r.err, "pacerd: start failed");
 	tu_run_free(&r);
 	action(&r, "status");
 	cr_expect(eq(int, r.status, 3), "nothing left running: %s", r.out);

@@ -7,7 +7,6 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,59 +54,37 @@ static bool pool_until(bool (*pred)(const struct ts_pool *, void *), void *arg,
 
 Test(master, detached_start_returns_once_serving)
 {
-	char *argv[5] = {NULL, "-f", NULL, NULL};
-	struct tu_run r;
-	char path[512], *pidtext;
-	bool alive;
-	pid_t pid;
+	char path[512];
 
 	ts_init(&srv, NULL);
-	argv[0] = tu_buildpath("master/pacerd");
-	argv[2] = srv.conf;
-	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
-	cr_assert(eq(int, r.status, 0), "pacerd exited %d: %s", r.status,
-	    r.err);
+	ts_start_detached(&srv);
 	/* Serving before the starting process returned. */
 	cr_expect(eq(int, ts_get(srv.port, "/health/live"), 200));
-	(void)snprintf(path, sizeof(path), "%s/pacerd.pid", srv.dir);
-	pidtext = tu_read(path, NULL);
-	cr_assert(not(eq(ptr, pidtext, NULL)));
-	pid = (pid_t)atoi(pidtext);
-	alive = pid > 1 && kill(pid, 0) == 0;
-	cr_assert(alive, "pidfile names %s", pidtext);
-	srv.pid = pid;
+	cr_assert(eq(int, kill(srv.pid, 0), 0), "pidfile names pid %d",
+	    (int)srv.pid);
 	ts_signal(&srv, SIGTERM);
 	cr_assert(ts_wait_exit(&srv, 15000), "master did not stop");
 	cr_expect(exited_with(&srv, 0), "status %d", srv.status);
+	(void)snprintf(path, sizeof(path), "%s/pacerd.pid", srv.dir);
 	cr_expect(eq(int, access(path, F_OK), -1), "pidfile left behind");
-	free(pidtext);
-	free(argv[0]);
-	tu_run_free(&r);
 }
 
 Test(master, detached_start_fails_with_the_real_error_on_a_taken_port)
 {
 	char *argv[5] = {NULL, "-f", NULL, NULL};
-	struct sockaddr_in sa;
 	struct tu_run r;
 	char want[128];
 	int fd;
 
 	ts_init(&srv, NULL);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)srv.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
-	cr_assert(eq(int, listen(fd, 1), 0));
+	fd = ts_occupy_port(srv.port);
 	argv[0] = tu_buildpath("master/pacerd");
 	argv[2] = srv.conf;
 	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
 	cr_expect(eq(int, r.status, 1));
 	(void)snprintf(want, sizeof(want), "could not bind 127.0.0.1:%d",
 	    srv.port);
-	cr_expect(not(eq(ptr, strstr(r.err, want), NULL)), "stderr: %s", r.err);
+	TU_EXPECT_IN(r.err, want);
 	(void)close(fd);
 	free(argv[0]);
 	tu_run_free(&r);
@@ -587,4 +564,32 @@ Test(master, workers_drop_to_the_configured_user_and_the_master_does_not)
 		    "worker %d", (int)pids[i]);
 	cr_expect(eq(u32, (uint32_t)uid_of(srv.pid), 0u));
 	cr_expect(eq(int, ts_get(srv.port, "/health/live"), 200));
+}
+
+static bool reload_failed(const struct ts_pool *p, void *arg)
+{
+	(void)arg;
+	return p->reload_outcome == SB_RELOAD_FAILED;
+}
+
+Test(master, a_reload_that_cannot_bind_keeps_the_old_sockets_serving)
+{
+	char extra[128], want[128];
+	struct ts_pool p;
+	int other, fd;
+
+	ts_init(&srv, NULL);
+	ts_start(&srv);
+	other = ts_free_port();
+	fd = ts_occupy_port(other);
+	(void)snprintf(extra, sizeof(extra), "listen = 127.0.0.1:%d\n", other);
+	ts_rewrite(&srv, extra);
+	ts_signal(&srv, SIGHUP);
+	cr_assert(pool_until(reload_failed, NULL, 3000, &p));
+	(void)snprintf(want, sizeof(want), "could not bind 127.0.0.1:%d",
+	    other);
+	TU_EXPECT_IN(p.reload_error, want);
+	cr_expect(eq(u64, p.generation, 1));
+	cr_expect(eq(int, ts_get(srv.port, "/health/live"), 200));
+	(void)close(fd);
 }

@@ -84,12 +84,6 @@ static void start_fake(const char *name, bool with_sb, pid_t sb_pid,
 	cr_assert(eq(int, fm_start(&fm, &o), 0), "the stand-in did not start");
 }
 
-static void expect_in(const char *hay, const char *needle)
-{
-	cr_expect(not(eq(ptr, strstr(hay, needle), NULL)),
-	    "expected \"%s\" in:\n%s", needle, hay);
-}
-
 static void expect_no_signal(void)
 {
 	char *s = fm_signals(&fm);
@@ -131,12 +125,12 @@ Test(pacerctl, configtest_reports_every_error_with_file_and_line)
 	cr_expect(eq(str, r.out, ""));
 	(void)snprintf(want, sizeof(want), "%s:3: unknown key \"max_wokers\"",
 	    bad);
-	expect_in(r.err, want);
+	TU_EXPECT_IN(r.err, want);
 	(void)snprintf(want, sizeof(want), "%s:4: request_timeout", bad);
-	expect_in(r.err, want);
+	TU_EXPECT_IN(r.err, want);
 	(void)snprintf(want, sizeof(want),
 	    "pacerctl: configuration %s has 2 errors\n", bad);
-	expect_in(r.err, want);
+	TU_EXPECT_IN(r.err, want);
 	tu_run_free(&r);
 }
 
@@ -147,8 +141,8 @@ Test(pacerctl, reload_refuses_a_broken_config_without_signalling)
 	start_fake(NULL, true, 0, FM_RELOAD_OK, false);
 	RUN(&r, "-f", bad, "reload");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, ":3: unknown key \"max_wokers\"");
-	expect_in(r.err, "pacerctl: not reloading");
+	TU_EXPECT_IN(r.err, ":3: unknown key \"max_wokers\"");
+	TU_EXPECT_IN(r.err, "pacerctl: not reloading");
 	tu_run_free(&r);
 	expect_no_signal();
 }
@@ -188,8 +182,8 @@ Test(pacerctl, reload_gives_up_after_w_seconds_without_an_outcome)
 	start_fake(NULL, true, 0, FM_RELOAD_SILENT, false);
 	RUN(&r, "-f", conf, "-w", "1", "reload");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "no reload outcome from pacerd");
-	expect_in(r.err, "after 1 s");
+	TU_EXPECT_IN(r.err, "no reload outcome from pacerd");
+	TU_EXPECT_IN(r.err, "after 1 s");
 	tu_run_free(&r);
 	expect_signals("HUP\n");
 }
@@ -201,12 +195,12 @@ Test(pacerctl, reload_without_a_scoreboard_refuses_unless_w_0)
 	start_fake(NULL, false, 0, FM_RELOAD_OK, false);
 	RUN(&r, "-f", conf, "reload");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "not reloading: cannot read the outcome");
+	TU_EXPECT_IN(r.err, "not reloading: cannot read the outcome");
 	tu_run_free(&r);
 	expect_no_signal();
 	RUN(&r, "-f", conf, "-w", "0", "reload");
 	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	expect_in(r.out, "sent SIGHUP to pacerd");
+	TU_EXPECT_IN(r.out, "sent SIGHUP to pacerd");
 	tu_run_free(&r);
 	expect_signals("HUP\n");
 }
@@ -234,7 +228,7 @@ Test(pacerctl, graceful_stop_sends_term)
 	start_fake(NULL, true, 0, FM_RELOAD_OK, false);
 	RUN(&r, "-f", conf, "graceful-stop");
 	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	expect_in(r.out, "stopped");
+	TU_EXPECT_IN(r.out, "stopped");
 	tu_run_free(&r);
 	expect_signals("TERM\n");
 }
@@ -246,7 +240,7 @@ Test(pacerctl, stop_reports_a_master_that_does_not_exit)
 	start_fake(NULL, true, 0, FM_RELOAD_OK, true);
 	RUN(&r, "-f", conf, "-w", "1", "graceful-stop");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "is still running 1 s after SIGTERM");
+	TU_EXPECT_IN(r.err, "is still running 1 s after SIGTERM");
 	tu_run_free(&r);
 	expect_signals("TERM\n");
 }
@@ -258,8 +252,8 @@ Test(pacerctl, stop_works_with_a_broken_configuration)
 	start_fake(NULL, true, 0, FM_RELOAD_OK, false);
 	RUN(&r, "-f", bad, "stop");
 	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	expect_in(r.err, "going on with what could be read");
-	expect_in(r.out, "stopped");
+	TU_EXPECT_IN(r.err, "going on with what could be read");
+	TU_EXPECT_IN(r.out, "stopped");
 	tu_run_free(&r);
 	expect_signals("INT\n");
 }
@@ -271,7 +265,7 @@ Test(pacerctl, reopen_sends_usr1)
 	start_fake(NULL, true, 0, FM_RELOAD_OK, false);
 	RUN(&r, "-f", conf, "reopen");
 	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	expect_in(r.out, "sent SIGUSR1");
+	TU_EXPECT_IN(r.out, "sent SIGUSR1");
 	tu_run_free(&r);
 	expect_signals("USR1\n");
 }
@@ -296,7 +290,7 @@ Test(pacerctl, no_pidfile_means_not_running)
 
 	RUN(&r, "-f", conf, "reload");
 	cr_expect(eq(int, r.status, 3));
-	expect_in(r.err, "pacerd is not running: no pidfile");
+	TU_EXPECT_IN(r.err, "pacerd is not running: no pidfile");
 	tu_run_free(&r);
 	RUN(&r, "-f", conf, "reopen");
 	cr_expect(eq(int, r.status, 3));
@@ -306,7 +300,7 @@ Test(pacerctl, no_pidfile_means_not_running)
 	tu_run_free(&r);
 	RUN(&r, "-f", conf, "stop");
 	cr_expect(eq(int, r.status, 0), "stop of a stopped server succeeds");
-	expect_in(r.out, "pacerctl: pacerd is not running (no pidfile");
+	TU_EXPECT_IN(r.out, "pacerctl: pacerd is not running (no pidfile");
 	tu_run_free(&r);
 }
 
@@ -317,14 +311,14 @@ Test(pacerctl, stale_pidfile_means_not_running)
 
 	RUN(&r, "-f", conf, "reload");
 	cr_expect(eq(int, r.status, 3));
-	expect_in(r.err, "stale pidfile");
+	TU_EXPECT_IN(r.err, "stale pidfile");
 	tu_run_free(&r);
 	RUN(&r, "-f", conf, "pid");
 	cr_expect(eq(int, r.status, 1), "LSB: dead, but the pidfile exists");
 	tu_run_free(&r);
 	RUN(&r, "-f", conf, "graceful-stop");
 	cr_expect(eq(int, r.status, 0));
-	expect_in(r.out, "pacerd is not running (stale pidfile");
+	TU_EXPECT_IN(r.out, "pacerd is not running (stale pidfile");
 	tu_run_free(&r);
 	free(p);
 }
@@ -345,7 +339,7 @@ Test(pacerctl, a_lock_holder_that_is_not_pacerd_is_never_signalled)
 		RUN(&r, "-f", conf, cmds[i]);
 		cr_expect(eq(int, r.status, strcmp(cmds[i], "pid") ? 1 : 4),
 		    "%s", cmds[i]);
-		expect_in(r.err, want);
+		TU_EXPECT_IN(r.err, want);
 		tu_run_free(&r);
 	}
 	expect_no_signal();
@@ -358,7 +352,7 @@ Test(pacerctl, a_scoreboard_naming_another_master_stops_pacerctl)
 	start_fake(NULL, true, 1, FM_RELOAD_OK, false);
 	RUN(&r, "-f", conf, "stop");
 	cr_expect(eq(int, r.status, 1));
-	expect_in(r.err, "names master pid 1; not signalling");
+	TU_EXPECT_IN(r.err, "names master pid 1; not signalling");
 	tu_run_free(&r);
 	expect_no_signal();
 }
@@ -383,22 +377,22 @@ Test(pacerctl, usage_errors_exit_2)
 
 	RUN(&r, "frobnicate");
 	cr_expect(eq(int, r.status, 2));
-	expect_in(r.err, "unknown command \"frobnicate\"");
-	expect_in(r.err, "usage: pacerctl");
+	TU_EXPECT_IN(r.err, "unknown command \"frobnicate\"");
+	TU_EXPECT_IN(r.err, "usage: pacerctl");
 	tu_run_free(&r);
 	RUN(&r, "-w", "soon", "stop");
 	cr_expect(eq(int, r.status, 2));
-	expect_in(r.err, "-w: \"soon\" is not a number of seconds");
+	TU_EXPECT_IN(r.err, "-w: \"soon\" is not a number of seconds");
 	tu_run_free(&r);
 	RUN(&r, "-f", conf, "stop", "now");
 	cr_expect(eq(int, r.status, 2));
-	expect_in(r.err, "stop: unexpected argument \"now\"");
+	TU_EXPECT_IN(r.err, "stop: unexpected argument \"now\"");
 	tu_run_free(&r);
 	run(&r, (const char *const[]){NULL});
 	cr_expect(eq(int, r.status, 2));
 	tu_run_free(&r);
 	RUN(&r, "--help");
 	cr_expect(eq(int, r.status, 0));
-	expect_in(r.out, "graceful-stop");
+	TU_EXPECT_IN(r.out, "graceful-stop");
 	tu_run_free(&r);
 }

@@ -540,3 +540,30 @@ Test(cfg, oversized_file_is_refused)
 	free(p);
 	free(dir);
 }
+
+Test(cfg, errors_are_written_one_a_line_with_the_overflow_counted)
+{
+	struct buf text;
+	char *out = NULL;
+	size_t outlen = 0, n;
+	FILE *fp;
+	int i;
+
+	buf_init_dynamic(&text, 64 * 1024);
+	for (i = 0; i < CFG_MAX_ERRORS + 3; i++)
+		(void)buf_printf(&text, "no_such_key_%d = 1\n", i);
+	cr_assert(eq(int, load(buf_str(&text)), -1));
+	buf_free(&text);
+	fp = open_memstream(&out, &outlen);
+	cr_assert(not(eq(ptr, fp, NULL)));
+	n = cfg_errs_write(&errs, "pacerd.conf", fp);
+	cr_assert(eq(int, fclose(fp), 0));
+	cr_expect(eq(sz, n, (size_t)CFG_MAX_ERRORS + 3));
+	cr_expect(eq(sz, tu_count_lines_starting(out, "pacerd.conf:"),
+	    (size_t)CFG_MAX_ERRORS + 1));
+	cr_expect(eq(sz,
+	    tu_count_lines_starting(out,
+	        "pacerd.conf: 3 more errors not shown"),
+	    1));
+	free(out);
+}

@@ -9,6 +9,7 @@
 #include "access_log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,44 +18,13 @@
 
 static const char hex[] = "0123456789abcdef";
 
-/* Apache's escaping (ap_escape_logitem): \" \\ and \xHH. */
-static void put_combined(struct buf *b, struct access_log_str s)
+/* Append s with every byte outside printable ASCII, and the quote and the
+ * backslash, escaped: \" and \\, then \uHHHH (json) or Apache's \xHH
+ * (ap_escape_logitem), so a hostile value cannot forge a line or a field. */
+static void put_escaped(struct buf *b, struct access_log_str s, bool json)
 {
 	size_t i, start = 0;
 
-	if (s.p == NULL || s.len == 0) {
-		(void)buf_putc(b, '-');
-		return;
-	}
-	for (i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xf]};
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			continue;
-		(void)buf_append(b, s.p + start, i - start);
-		start = i + 1;
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			(void)buf_append(b, esc, 2);
-		} else {
-			(void)buf_append(b, esc, 4);
-		}
-	}
-	(void)buf_append(b, s.p + start, s.len - start);
-}
-
-/* A JSON string (quotes included) that stays valid whatever the bytes:
- * non-ASCII bytes are escaped one by one. */
-static void put_json(struct buf *b, struct access_log_str s)
-{
-	size_t i, start = 0;
-
-	if (s.p == NULL) {
-		(void)buf_puts(b, "null");
-		return;
-	}
-	(void)buf_putc(b, '"');
 	for (i = 0; i < s.len; i++) {
 		unsigned char c = (unsigned char)s.p[i];
 		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
@@ -66,11 +36,38 @@ static void put_json(struct buf *b, struct access_log_str s)
 		if (c == '"' || c == '\\') {
 			esc[1] = (char)c;
 			(void)buf_append(b, esc, 2);
-		} else {
+		} else if (json) {
 			(void)buf_append(b, esc, 6);
+		} else {
+			esc[1] = 'x';
+			esc[2] = esc[4];
+			esc[3] = esc[5];
+			(void)buf_append(b, esc, 4);
 		}
 	}
 	(void)buf_append(b, s.p + start, s.len - start);
+}
+
+/* A combined-format field: "-" when empty. */
+static void put_combined(struct buf *b, struct access_log_str s)
+{
+	if (s.p == NULL || s.len == 0) {
+		(void)buf_putc(b, '-');
+		return;
+	}
+	put_escaped(b, s, false);
+}
+
+/* A JSON string (quotes included) that stays valid whatever the bytes:
+ * non-ASCII bytes are escaped one by one. */
+static void put_json(struct buf *b, struct access_log_str s)
+{
+	if (s.p == NULL) {
+		(void)buf_puts(b, "null");
+		return;
+	}
+	(void)buf_putc(b, '"');
+	put_escaped(b, s, true);
 	(void)buf_putc(b, '"');
 }
 
