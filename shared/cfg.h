@@ -64,10 +64,19 @@ struct cfg {
 	char *database_read_url;
 	int64_t database_connect_timeout;
 	int64_t statement_timeout;
-	/* redis */
+	int64_t database_retry_max;
+	int64_t database_startup_wait;
+	char *migrations_dir;
+	/* redis and the cache */
 	char *redis_url;
 	int64_t redis_connect_timeout;
 	int64_t redis_timeout;
+	int64_t redis_retry_max;
+	int64_t cache_local_entries;
+	int64_t cache_local_ttl;
+	/* admin */
+	char *admin_allow;
+	char *environment;
 	/* secrets and providers */
 	char *master_key;
 	char *strava_client_id;

@@ -19,6 +19,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "netacl.h"
 
 #define OFF(field) offsetof(struct cfg, field)
 #define MS(n) ((int64_t)(n))
@@ -170,8 +171,17 @@ const struct cfg_key cfg_keys_table[] = {
 	{"statement_timeout", CFG_DURATION, OFF(statement_timeout), "30s", 0, HOUR(1), NULL, NULL, 0,
 	 NULL, "Database",
 	 "PostgreSQL statement_timeout of worker connections; 0 means none."},
+	{"database_retry_max", CFG_DURATION, OFF(database_retry_max), "1s", MS(100), MIN(1), NULL, NULL, 0,
+	 NULL, "Database",
+	 "Longest pause between a worker's attempts to reconnect to PostgreSQL; the pause starts at 100 ms and doubles up to this."},
+	{"database_startup_wait", CFG_DURATION, OFF(database_startup_wait), "30s", 0, HOUR(1), NULL, NULL, 0,
+	 NULL, "Database",
+	 "How long pacerd keeps retrying an unreachable database at start-up before it gives up and exits; 0 tries once."},
+	{"migrations_dir", CFG_STRING, OFF(migrations_dir), "", 0, 0, NULL, NULL, CFG_ABSPATH | CFG_EMPTY_OK,
+	 NULL, "Database",
+	 "Folder of the NNNN_name.sql migrations applied at start and on reload; empty means the ones installed with pacerd (the sql folder of its data directory)."},
 
-	/* redis */
+	/* redis and the cache */
 	{"redis_url", CFG_STRING, OFF(redis_url), "redis://127.0.0.1:6379/0", 0, 0, NULL, "REDIS_URL", CFG_SECRET,
 	 cfg_keys_check_redis_url, "Redis",
 	 "Redis server: redis://[:password@]host[:port][/db] or unix:/path/to/socket."},
@@ -181,6 +191,23 @@ const struct cfg_key cfg_keys_table[] = {
 	{"redis_timeout", CFG_DURATION, OFF(redis_timeout), "500ms", MS(10), MIN(1), NULL, NULL, 0,
 	 NULL, "Redis",
 	 "Longest wait for one Redis command; past it the cache is bypassed."},
+	{"redis_retry_max", CFG_DURATION, OFF(redis_retry_max), "1s", MS(100), MIN(1), NULL, NULL, 0,
+	 NULL, "Redis",
+	 "Longest pause between a worker's attempts to reconnect to Redis; the pause starts at 100 ms and doubles up to this."},
+	{"cache_local_entries", CFG_INT, OFF(cache_local_entries), "1024", 0, 1000000, NULL, NULL, 0,
+	 NULL, "Redis",
+	 "Entries in each worker's in-process cache in front of Redis (least recently used go first); 0 turns it off."},
+	{"cache_local_ttl", CFG_DURATION, OFF(cache_local_ttl), "5s", 0, HOUR(1), NULL, NULL, 0,
+	 NULL, "Redis",
+	 "Longest time a worker keeps a value in its in-process cache, so a change made through another worker shows within this."},
+
+	/* admin */
+	{"admin_allow", CFG_STRING, OFF(admin_allow), "127.0.0.1/32 ::1/128", 0, 0, NULL, NULL, CFG_EMPTY_OK,
+	 cfg_keys_check_admin_allow, "Admin",
+	 "Client addresses (IPv4 or IPv6, with an optional /prefix) that may reach /admin/; empty closes /admin/ to everyone."},
+	{"environment", CFG_STRING, OFF(environment), "production", 0, 0, NULL, "PACER_ENVIRONMENT", 0,
+	 check_name, "Admin",
+	 "Name of this deployment (production, staging, ...) shown by /admin/health."},
 
 	/* secrets and providers */
 	{"master_key", CFG_STRING, OFF(master_key), "", 0, 0, NULL, "PACER_MASTER_KEY", CFG_SECRET | CFG_EMPTY_OK | CFG_RESTART,
@@ -428,6 +455,16 @@ int cfg_keys_check_pg_url(const char *value, char *err, size_t errlen)
 		return -1;
 	}
 	PQconninfoFree(opts);
+	return 0;
+}
+
+int cfg_keys_check_admin_allow(const char *value, char *err, size_t errlen)
+{
+	struct netacl acl;
+
+	if (netacl_parse(&acl, value, err, errlen) != 0)
+		return -1;
+	netacl_free(&acl);
 	return 0;
 }
 

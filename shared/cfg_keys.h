@@ -65,5 +65,6 @@ int cfg_keys_check_listen(const char *value, char *err, size_t errlen);
 int cfg_keys_check_master_key(const char *value, char *err, size_t errlen);
 int cfg_keys_check_pg_url(const char *value, char *err, size_t errlen);
 int cfg_keys_check_redis_url(const char *value, char *err, size_t errlen);
+int cfg_keys_check_admin_allow(const char *value, char *err, size_t errlen);
 
 #endif /* PACER_CFG_KEYS_H */

@@ -56,6 +56,11 @@ struct worker_ctx {
 	uint64_t request_limit;     /* jittered; 0: never by count */
 	pid_t master_pid;           /* getppid() must keep returning it */
 	int access_log_fd;          /* opened by the master, or -1: off */
+	/* The migrations the master applied or found applied before forking
+	 * this generation: how many, and the newest version (0, 0: none).
+	 * /health/ready compares the database against them. */
+	uint32_t schema_count;
+	int64_t schema_version;
 };
 
 /* Run the worker until it is told to stop; never returns. */
