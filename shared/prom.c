@@ -92,15 +92,15 @@ void prom_double(struct buf *out, const char *name,
 	(void)buf_putc(out, '\n');
 }
 
-void prom_histogram(struct buf *out, const char *name, const char *help,
-    const double *bounds, const uint64_t *counts, size_t n, double sum)
+void prom_histogram_series(struct buf *out, const char *name,
+    const struct prom_labels *labels, const double *bounds,
+    const uint64_t *counts, size_t n, double sum)
 {
 	char le[40];
 	struct buf lb;
 	uint64_t cum = 0;
 	size_t i;
 
-	prom_family(out, name, "histogram", help);
 	for (i = 0; i <= n; i++) {
 		cum += counts[i];
 		buf_init_fixed(&lb, le, sizeof(le));
@@ -109,11 +109,21 @@ void prom_histogram(struct buf *out, const char *name, const char *help,
 		else
 			(void)buf_puts(&lb, "+Inf");
 		(void)buf_printf(out, "%s_bucket", name);
-		put_labels(out, NULL, buf_str(&lb));
+		put_labels(out, labels, buf_str(&lb));
 		(void)buf_printf(out, " %llu\n", (unsigned long long)cum);
 	}
-	(void)buf_printf(out, "%s_sum ", name);
+	(void)buf_printf(out, "%s_sum", name);
+	put_labels(out, labels, NULL);
+	(void)buf_putc(out, ' ');
 	put_double(out, sum);
-	(void)buf_printf(out, "\n%s_count %llu\n", name,
-	    (unsigned long long)cum);
+	(void)buf_printf(out, "\n%s_count", name);
+	put_labels(out, labels, NULL);
+	(void)buf_printf(out, " %llu\n", (unsigned long long)cum);
+}
+
+void prom_histogram(struct buf *out, const char *name, const char *help,
+    const double *bounds, const uint64_t *counts, size_t n, double sum)
+{
+	prom_family(out, name, "histogram", help);
+	prom_histogram_series(out, name, NULL, bounds, counts, n, sum);
 }

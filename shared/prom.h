@@ -43,6 +43,12 @@ void prom_double(struct buf *out, const char *name,
 void prom_histogram(struct buf *out, const char *name, const char *help,
     const double *bounds, const uint64_t *counts, size_t n, double sum);
 
+/* One labelled series of a histogram family (after prom_family(...,
+ * "histogram", ...)): its buckets, sum and count, each with labels. */
+void prom_histogram_series(struct buf *out, const char *name,
+    const struct prom_labels *labels, const double *bounds,
+    const uint64_t *counts, size_t n, double sum);
+
 /* Append v as a label value: backslash, double quote and newline escaped. */
 void prom_escape(struct buf *out, const char *v);
 

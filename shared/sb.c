@@ -83,8 +83,7 @@ struct shm_slot {
 	_Atomic int32_t pid;
 	_Atomic uint64_t generation;
 	atomic_char state;
-	_Atomic uint8_t db_state; /* reserved: the worker's database state
-	                             (capability 3); always 0 for now */
+	_Atomic uint8_t db_state; /* enum sb_db_state */
 	_Atomic uint16_t last_status;
 	_Atomic uint32_t conn_reading;
 	_Atomic uint32_t conn_keepalive;
@@ -160,6 +159,33 @@ static_assert(offsetof(struct shm_route, label) == 4 &&
         offsetof(struct shm_route, sum_us) == 104,
     "route layout pinned: moving a field bumps SB_ABI_VERSION");
 
+/* A named database query: registered like a route (same state word and
+ * label rules), then four cache lines of counters and its histogram. */
+struct shm_query {
+	_Atomic uint32_t state; /* enum route_state */
+	atomic_char label[SB_ROUTE_LABEL_MAX];
+	char pad0[28];
+	_Atomic uint64_t errors;
+	_Atomic uint64_t sum_us;
+	_Atomic uint64_t bucket[SB_HIST_NBUCKETS];
+	char reserved[56]; /* zero; using it bumps SB_ABI_VERSION */
+};
+
+static_assert(sizeof(struct shm_query) == 256, "query record pinned");
+static_assert(offsetof(struct shm_query, label) == 4 &&
+        offsetof(struct shm_query, errors) == 64 &&
+        offsetof(struct shm_query, bucket) == 80,
+    "query layout pinned: moving a field bumps SB_ABI_VERSION");
+
+/* Data-layer counters (enum sb_data_counter), in what was the version 2
+ * header's reserved area. */
+struct shm_data {
+	_Atomic uint64_t v[SB_DATA_NCOUNTERS];
+	char reserved[384 - SB_DATA_NCOUNTERS * 8]; /* zero */
+};
+
+static_assert(sizeof(struct shm_data) == 384, "data counters pinned");
+
 /* The plain fields are written once, before the file is renamed into
  * place, and never again. Each group starts a cache line (explicit pads):
  * counters, histogram and routes are added to by every request of every
@@ -178,23 +204,26 @@ struct shm_header {
 	struct shm_counters counters;
 	char pad2[8];
 	struct shm_hist hist;
-	char reserved[384]; /* zero; using any of it bumps SB_ABI_VERSION */
+	struct shm_data data;
 	struct shm_route routes[SB_MAX_ROUTES];
+	struct shm_query queries[SB_MAX_QUERIES];
 };
 
 static_assert(sizeof(struct shm_header) == SB_HEADER_SIZE, "header pinned");
-static_assert(SB_HEADER_SIZE == 1024 + SB_MAX_ROUTES * 128 &&
+static_assert(SB_HEADER_SIZE ==
+            1024 + SB_MAX_ROUTES * 128 + SB_MAX_QUERIES * 256 &&
         SB_HEADER_SIZE % 64 == 0,
-    "header is the first kilobyte and the routes, whole cache lines");
-static_assert(SB_ABI_VERSION == 2, "this layout is ABI version 2");
+    "header is the first kilobyte, the routes and the queries");
+static_assert(SB_ABI_VERSION == 3, "this layout is ABI version 3");
 static_assert(offsetof(struct shm_header, pre) == 0 &&
         offsetof(struct shm_header, master_pid) == 24 &&
         offsetof(struct shm_header, generation) == 48 &&
         offsetof(struct shm_header, reload) == 64 &&
         offsetof(struct shm_header, counters) == 384 &&
         offsetof(struct shm_header, hist) == 512 &&
-        offsetof(struct shm_header, reserved) == 640 &&
-        offsetof(struct shm_header, routes) == 1024,
+        offsetof(struct shm_header, data) == 640 &&
+        offsetof(struct shm_header, routes) == 1024 &&
+        offsetof(struct shm_header, queries) == 1024 + SB_MAX_ROUTES * 128,
     "header layout pinned: moving a field bumps SB_ABI_VERSION");
 
 /* Prometheus-style bounds (le semantics); changing them bumps the ABI. */
@@ -204,6 +233,17 @@ static const uint64_t hist_bound_us[SB_HIST_NBUCKETS - 1] = {500, 1000, 2500,
 static const char *const hist_le[SB_HIST_NBUCKETS] = {"0.0005", "0.001",
     "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1",
     "2.5", "5", "10", "+Inf"};
+
+/* The histogram bucket a latency falls in. */
+static unsigned hist_bucket_of(uint64_t latency_us)
+{
+	unsigned b;
+
+	for (b = 0; b < SB_HIST_NBUCKETS - 1; b++)
+		if (latency_us <= hist_bound_us[b])
+			break;
+	return b;
+}
 
 /* The flags bits that are recycle requests (sb_slot_view.want_recycle). */
 #define SB_RECYCLE_MASK (SB_RECYCLE_REQUESTS | SB_RECYCLE_RSS)
@@ -801,9 +841,7 @@ int sb_slot_end_request(struct sb *sb, uint32_t i, int status,
 		SB_ADD(&h->counters.status_class[status / 100 - 1], 1);
 	SB_ADD(&h->counters.bytes_in, bytes_in);
 	SB_ADD(&h->counters.bytes_out, bytes_out);
-	for (b = 0; b < SB_HIST_NBUCKETS - 1; b++)
-		if (latency_us <= hist_bound_us[b])
-			break;
+	b = hist_bucket_of(latency_us);
 	SB_ADD(&h->hist.bucket[b], 1);
 	SB_ADD(&h->hist.sum_us, latency_us);
 	return 0;
@@ -861,21 +899,21 @@ static bool label_ok(const char *label, size_t *len)
 }
 
 /* The stored label is label[0..len), NUL-padded. Only once READY. */
-static bool label_equal(const struct shm_route *rt, const char *label,
+static bool label_equal(const atomic_char *stored, const char *label,
     size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (SB_LD(&rt->label[i]) != label[i])
+		if (SB_LD(&stored[i]) != label[i])
 			return false;
-	return SB_LD(&rt->label[len]) == '\0';
+	return SB_LD(&stored[len]) == '\0';
 }
 
 /* Wait (bounded, as seq_read) for another worker to finish writing the
  * label. Returns the last state seen: READY, or WRITING if it never
  * finished (that worker died between its CAS and its release store). */
-static uint32_t route_wait_ready(const struct shm_route *rt)
+static uint32_t label_wait_ready(const _Atomic uint32_t *state)
 {
 	uint32_t st = ROUTE_WRITING;
 	unsigned i;
@@ -883,17 +921,39 @@ static uint32_t route_wait_ready(const struct shm_route *rt)
 	for (i = 0; i < SB_READ_TRIES; i++) {
 		if (i >= SB_READ_SPINS)
 			(void)sched_yield();
-		st = atomic_load_explicit(&rt->state, memory_order_acquire);
+		st = atomic_load_explicit(state, memory_order_acquire);
 		if (st == ROUTE_READY)
 			break;
 	}
 	return st;
 }
 
+/* Register a labelled record (a route or a query): see sb.h. */
+static int label_register(_Atomic uint32_t *state, atomic_char *stored,
+    const char *label, size_t len)
+{
+	uint32_t st = ROUTE_EMPTY;
+
+	if (atomic_compare_exchange_strong_explicit(state, &st, ROUTE_WRITING,
+	        memory_order_acq_rel, memory_order_acquire)) {
+		text_store(stored, SB_ROUTE_LABEL_MAX, label, len);
+		atomic_store_explicit(state, ROUTE_READY, memory_order_release);
+		return 0;
+	}
+	if (st != ROUTE_READY && label_wait_ready(state) != ROUTE_READY) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!label_equal(stored, label, len)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
+}
+
 int sb_route_register(struct sb *sb, uint32_t r, const char *label)
 {
 	struct shm_route *rt;
-	uint32_t st = ROUTE_EMPTY;
 	size_t len = 0;
 
 	if (sb == NULL || !sb->writable || r >= SB_MAX_ROUTES ||
@@ -902,22 +962,7 @@ int sb_route_register(struct sb *sb, uint32_t r, const char *label)
 		return -1;
 	}
 	rt = route_at(sb, r);
-	if (atomic_compare_exchange_strong_explicit(&rt->state, &st,
-	        ROUTE_WRITING, memory_order_acq_rel, memory_order_acquire)) {
-		text_store(rt->label, SB_ROUTE_LABEL_MAX, label, len);
-		atomic_store_explicit(&rt->state, ROUTE_READY,
-		    memory_order_release);
-		return 0;
-	}
-	if (st != ROUTE_READY && route_wait_ready(rt) != ROUTE_READY) {
-		errno = EAGAIN;
-		return -1;
-	}
-	if (!label_equal(rt, label, len)) {
-		errno = EEXIST;
-		return -1;
-	}
-	return 0;
+	return label_register(&rt->state, rt->label, label, len);
 }
 
 int sb_route_count(struct sb *sb, uint32_t r, int status, uint64_t latency_us)
@@ -938,6 +983,71 @@ int sb_route_count(struct sb *sb, uint32_t r, int status, uint64_t latency_us)
 	SB_ADD(&rt->status_class[status / 100 - 1], 1);
 	SB_ADD(&rt->sum_us, latency_us);
 	return 0;
+}
+
+/* --------------------------------------------------------------- queries */
+
+int sb_query_register(struct sb *sb, uint32_t q, const char *label)
+{
+	struct shm_query *qr;
+	size_t len = 0;
+
+	if (sb == NULL || !sb->writable || q >= SB_MAX_QUERIES ||
+	    !label_ok(label, &len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	qr = &hdr(sb)->queries[q];
+	return label_register(&qr->state, qr->label, label, len);
+}
+
+int sb_query_count(struct sb *sb, uint32_t q, bool ok, uint64_t latency_us)
+{
+	struct shm_query *qr;
+
+	if (sb == NULL || !sb->writable || q >= SB_MAX_QUERIES) {
+		errno = EINVAL;
+		return -1;
+	}
+	qr = &hdr(sb)->queries[q];
+	if (SB_LD(&qr->state) != ROUTE_READY) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (!ok)
+		SB_ADD(&qr->errors, 1);
+	SB_ADD(&qr->bucket[hist_bucket_of(latency_us)], 1);
+	SB_ADD(&qr->sum_us, latency_us);
+	return 0;
+}
+
+int sb_data_count(struct sb *sb, enum sb_data_counter c)
+{
+	if (sb == NULL || !sb->writable || (unsigned)c >= SB_DATA_NCOUNTERS)
+		return -1;
+	SB_ADD(&hdr(sb)->data.v[c], 1);
+	return 0;
+}
+
+int sb_slot_set_db_state(struct sb *sb, uint32_t i, enum sb_db_state st)
+{
+	struct shm_slot *s = wslot(sb, i);
+
+	if (s == NULL || (unsigned)st >= SB_DB_NSTATES)
+		return -1;
+	/* One byte, read on its own: no seqlock bracket needed. */
+	SB_ST(&s->db_state, (uint8_t)st);
+	return 0;
+}
+
+const char *sb_db_state_name(unsigned st)
+{
+	switch (st) {
+	case SB_DB_NONE: return "none";
+	case SB_DB_UP: return "up";
+	case SB_DB_DOWN: return "down";
+	default: return "unknown";
+	}
 }
 
 /* --------------------------------------------------------------- readers */
@@ -1048,6 +1158,43 @@ int sb_route_read(const struct sb *sb, uint32_t r, struct sb_route_view *out)
 		out->count += out->status_class[k];
 	}
 	out->sum_us = SB_LD(&rt->sum_us);
+	return 0;
+}
+
+int sb_query_read(const struct sb *sb, uint32_t q, struct sb_query_view *out)
+{
+	const struct shm_query *qr;
+	unsigned k;
+
+	memset(out, 0, sizeof(*out));
+	if (sb == NULL || q >= SB_MAX_QUERIES) {
+		errno = EINVAL;
+		return -1;
+	}
+	qr = &hdr(sb)->queries[q];
+	if (atomic_load_explicit(&qr->state, memory_order_acquire) !=
+	    ROUTE_READY) {
+		errno = ENOENT;
+		return -1;
+	}
+	text_load(out->label, qr->label, SB_ROUTE_LABEL_MAX);
+	for (k = 0; k < SB_HIST_NBUCKETS; k++) {
+		out->bucket[k] = SB_LD(&qr->bucket[k]);
+		out->count += out->bucket[k];
+	}
+	out->errors = SB_LD(&qr->errors);
+	out->sum_us = SB_LD(&qr->sum_us);
+	return 0;
+}
+
+int sb_data_read(const struct sb *sb, uint64_t *out)
+{
+	unsigned k;
+
+	if (sb == NULL || out == NULL)
+		return -1;
+	for (k = 0; k < SB_DATA_NCOUNTERS; k++)
+		out[k] = SB_LD(&hdr(sb)->data.v[k]);
 	return 0;
 }
 

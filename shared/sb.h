@@ -59,14 +59,15 @@
  * reserved area: a pacerctl refuses any version but its own, which is the
  * only protection an old pacerctl has against misreading a new file.
  */
-#define SB_ABI_VERSION 2u
+#define SB_ABI_VERSION 3u
 
 /* The pinned sizes (static_assert'ed in sb.c). A slot is a whole number
  * of 64-byte cache lines, so two workers never share a line. The header is
- * 1 KiB (identity, reload record, counters, histogram) and then
- * SB_MAX_ROUTES route records of 128 bytes (two cache lines: the label,
- * then the counters): 1024 + 64 * 128 = 9216 bytes. */
-#define SB_HEADER_SIZE 9216u
+ * 1 KiB (identity, reload record, counters, histogram, data-layer
+ * counters), then SB_MAX_ROUTES route records of 128 bytes (two cache
+ * lines: the label, then the counters), then SB_MAX_QUERIES query records
+ * of 256 bytes: 1024 + 64 * 128 + 64 * 256 = 25600 bytes. */
+#define SB_HEADER_SIZE 25600u
 #define SB_SLOT_SIZE 320u
 
 /* The most slots a file may have (max_workers' upper bound). */
@@ -79,9 +80,13 @@
 #define SB_CLIENT_MAX 48
 #define SB_RELOAD_ERROR_MAX 256
 
-/* Routes with their own counters, and their metric label size. */
+/* Routes with their own counters, and their metric label size (also the
+ * label size of a query). */
 #define SB_MAX_ROUTES 64u
 #define SB_ROUTE_LABEL_MAX 32u
+
+/* Named database queries with their own count, errors and histogram. */
+#define SB_MAX_QUERIES 64u
 
 /* Latency histogram: 14 finite upper bounds (0.5 ms to 10 s) plus +Inf. */
 #define SB_HIST_NBUCKETS 15
@@ -127,6 +132,28 @@ enum sb_exit_reason {
 	SB_EXIT_NREASONS,
 };
 
+/* A worker's database connection, as its slot shows it. */
+enum sb_db_state {
+	SB_DB_NONE = 0, /* not connected yet (just forked) */
+	SB_DB_UP = 1,   /* connected; the last query worked */
+	SB_DB_DOWN = 2, /* unreachable or broken: 503s, reconnecting */
+	SB_DB_NSTATES,
+};
+
+/* Data-layer counters, summed over every worker since start. */
+enum sb_data_counter {
+	SB_DATA_DB_ERRORS,        /* failed queries and connects */
+	SB_DATA_DB_RECONNECTS,    /* connections re-opened after a loss */
+	SB_DATA_DB_UNAVAILABLE,   /* requests answered 503: no database */
+	SB_DATA_CACHE_LOCAL_HITS, /* in-process LRU */
+	SB_DATA_CACHE_LOCAL_MISSES,
+	SB_DATA_CACHE_REDIS_HITS,
+	SB_DATA_CACHE_REDIS_MISSES,
+	SB_DATA_REDIS_ERRORS, /* failed commands and connects */
+	SB_DATA_REDIS_RECONNECTS,
+	SB_DATA_NCOUNTERS,
+};
+
 enum sb_reload_outcome {
 	SB_RELOAD_NONE,   /* no reload since start */
 	SB_RELOAD_OK,     /* the last reload applied */
@@ -139,7 +166,7 @@ struct sb_slot_view {
 	pid_t pid;           /* 0 for an open slot */
 	uint64_t generation; /* generation the worker was started in */
 	char state;          /* enum sb_state (raw: check sb_state_name) */
-	uint8_t db_state;    /* reserved for the database state; 0 for now */
+	uint8_t db_state;    /* enum sb_db_state */
 	uint16_t last_status;
 	uint32_t conn_reading; /* connections held, by what they wait on */
 	uint32_t conn_keepalive;
@@ -162,6 +189,15 @@ struct sb_route_view {
 	uint64_t status_class[5]; /* [0] 1xx ... [4] 5xx */
 	uint64_t count;           /* sum of the classes */
 	uint64_t sum_us;          /* latency of those requests */
+};
+
+/* One named query's counters. bucket[] as in struct sb_hist_view. */
+struct sb_query_view {
+	char label[SB_ROUTE_LABEL_MAX];
+	uint64_t count; /* sum of the buckets: every run, failed ones too */
+	uint64_t errors;
+	uint64_t sum_us;
+	uint64_t bucket[SB_HIST_NBUCKETS];
 };
 
 /* The header: identity and the last reload. */
@@ -329,6 +365,24 @@ int sb_slot_want_recycle(struct sb *sb, uint32_t i, uint32_t why);
 int sb_route_register(struct sb *sb, uint32_t r, const char *label);
 int sb_route_count(struct sb *sb, uint32_t r, int status, uint64_t latency_us);
 
+/*
+ * Per-query counters, registered like routes (q from 0 to
+ * SB_MAX_QUERIES-1, the same label rules and return values as
+ * sb_route_register). sb_query_count adds one run with its latency, and
+ * one error when !ok.
+ */
+int sb_query_register(struct sb *sb, uint32_t q, const char *label);
+int sb_query_count(struct sb *sb, uint32_t q, bool ok, uint64_t latency_us);
+
+/* Add one to a data-layer counter; -1 on a bad counter or handle. */
+int sb_data_count(struct sb *sb, enum sb_data_counter c);
+
+/* This worker's database state (enum sb_db_state); -1 on a bad value. */
+int sb_slot_set_db_state(struct sb *sb, uint32_t i, enum sb_db_state st);
+
+/* "none", "up", "down"; "unknown" otherwise. Static strings. */
+const char *sb_db_state_name(unsigned st);
+
 /* ---- pacerctl (and any reader) ----------------------------------------- */
 
 /*
@@ -359,6 +413,12 @@ int sb_header_read(const struct sb *sb, struct sb_header_view *out);
 /* Copy route r's counters. Returns 0, or -1 with errno ENOENT when no
  * worker registered r yet (or EINVAL: r out of range, NULL handle). */
 int sb_route_read(const struct sb *sb, uint32_t r, struct sb_route_view *out);
+
+/* Copy query q's counters; -1 as sb_route_read. */
+int sb_query_read(const struct sb *sb, uint32_t q, struct sb_query_view *out);
+
+/* Copy the data-layer counters (out has SB_DATA_NCOUNTERS entries). */
+int sb_data_read(const struct sb *sb, uint64_t *out);
 
 /* Copy the counters / the histogram. -1 only for a NULL handle. */
 int sb_counters_read(const struct sb *sb, struct sb_counters_view *out);

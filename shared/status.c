@@ -28,7 +28,13 @@ struct snapshot {
 	unsigned live;
 	struct sb_route_view routes[SB_MAX_ROUTES]; /* registered ones only */
 	unsigned nroutes;
+	struct sb_query_view queries[SB_MAX_QUERIES]; /* registered ones */
+	unsigned nqueries;
+	uint64_t data[SB_DATA_NCOUNTERS];
+	unsigned by_db[SB_DB_NSTATES]; /* live workers by database state */
 };
+
+static const char *const db_states[SB_DB_NSTATES] = {"none", "up", "down"};
 
 static_assert(SB_RECYCLE_REQUESTS == 1u && SB_RECYCLE_RSS == 2u,
     "the recycle names below are indexed by the two bits");
@@ -76,6 +82,30 @@ static void take_routes(const struct sb *sb, struct snapshot *s)
 	}
 }
 
+/* Registered queries, merged by label as routes are. */
+static void take_queries(const struct sb *sb, struct snapshot *s)
+{
+	struct sb_query_view v;
+	unsigned q, j, k;
+
+	for (q = 0; q < SB_MAX_QUERIES; q++) {
+		if (sb_query_read(sb, q, &v) != 0)
+			continue;
+		for (j = 0; j < s->nqueries; j++)
+			if (strcmp(s->queries[j].label, v.label) == 0)
+				break;
+		if (j == s->nqueries) {
+			s->queries[s->nqueries++] = v;
+			continue;
+		}
+		for (k = 0; k < SB_HIST_NBUCKETS; k++)
+			s->queries[j].bucket[k] += v.bucket[k];
+		s->queries[j].count += v.count;
+		s->queries[j].errors += v.errors;
+		s->queries[j].sum_us += v.sum_us;
+	}
+}
+
 static int take(const struct sb *sb, struct snapshot *s, char *err,
     size_t errlen)
 {
@@ -85,7 +115,7 @@ static int take(const struct sb *sb, struct snapshot *s, char *err,
 	memset(s, 0, sizeof(*s));
 	if (sb_header_read(sb, &s->hdr) != 0 ||
 	    sb_counters_read(sb, &s->cnt) != 0 ||
-	    sb_hist_read(sb, &s->hist) != 0) {
+	    sb_hist_read(sb, &s->hist) != 0 || sb_data_read(sb, s->data) != 0) {
 		(void)snprintf(err, errlen,
 		    "could not read the scoreboard header");
 		return -1;
@@ -102,8 +132,11 @@ static int take(const struct sb *sb, struct snapshot *s, char *err,
 		s->live++;
 		if ((p = strchr(states, v.state)) != NULL)
 			s->by_state[p - states]++;
+		if (v.db_state < SB_DB_NSTATES)
+			s->by_db[v.db_state]++;
 	}
 	take_routes(sb, s);
+	take_queries(sb, s);
 	return 0;
 }
 
@@ -197,9 +230,9 @@ static void put_slots(const struct sb *sb, uint64_t now_us, struct buf *out)
 	uint32_t i;
 
 	(void)buf_printf(out,
-	    "\n%5s %7s %4s %1s %-8s %9s %11s %6s %4s %8s  %s\n", "SLOT", "PID",
-	    "GEN", "S", "RECYCLE", "REQS", "BYTES_OUT", "CONNS", "LAST",
-	    "AGE_MS", "REQUEST");
+	    "\n%5s %7s %4s %1s %-4s %-8s %9s %11s %6s %4s %8s  %s\n", "SLOT",
+	    "PID", "GEN", "S", "DB", "RECYCLE", "REQS", "BYTES_OUT", "CONNS",
+	    "LAST", "AGE_MS", "REQUEST");
 	for (i = 0; i < sb_nslots(sb); i++) {
 		if (sb_slot_read(sb, i, &v) != 0) {
 			(void)buf_printf(out, "%5u %7s %4s ?\n", i, "-", "-");
@@ -208,9 +241,9 @@ static void put_slots(const struct sb *sb, uint64_t now_us, struct buf *out)
 		if (v.state == SB_STATE_OPEN)
 			continue;
 		(void)buf_printf(out,
-		    "%5u %7ld %4llu %c %-8s %9llu %11llu %2u/%u/%u %4u ", i,
-		    (long)v.pid, (unsigned long long)v.generation, v.state,
-		    recycle_text(v.want_recycle),
+		    "%5u %7ld %4llu %c %-4s %-8s %9llu %11llu %2u/%u/%u %4u ",
+		    i, (long)v.pid, (unsigned long long)v.generation, v.state,
+		    sb_db_state_name(v.db_state), recycle_text(v.want_recycle),
 		    (unsigned long long)v.requests,
 		    (unsigned long long)v.bytes_out, v.conn_reading,
 		    v.conn_keepalive, v.conn_writing, v.last_status);
@@ -222,6 +255,41 @@ static void put_slots(const struct sb *sb, uint64_t now_us, struct buf *out)
 		else
 			(void)buf_printf(out, "%8s  %s\n", "-", v.client);
 	}
+}
+
+static uint64_t query_total(const struct snapshot *s, bool errors)
+{
+	uint64_t n = 0;
+	unsigned q;
+
+	for (q = 0; q < s->nqueries; q++)
+		n += errors ? s->queries[q].errors : s->queries[q].count;
+	return n;
+}
+
+/* The data layer: workers by database state, queries, cache. */
+static void put_data(struct buf *out, const struct snapshot *s)
+{
+	const uint64_t *d = s->data;
+
+	(void)buf_printf(out,
+	    "database: workers up %u, down %u, connecting %u; queries %llu "
+	    "(%llu failed), errors %llu, reconnects %llu, 503s %llu\n",
+	    s->by_db[SB_DB_UP], s->by_db[SB_DB_DOWN], s->by_db[SB_DB_NONE],
+	    (unsigned long long)query_total(s, false),
+	    (unsigned long long)query_total(s, true),
+	    (unsigned long long)d[SB_DATA_DB_ERRORS],
+	    (unsigned long long)d[SB_DATA_DB_RECONNECTS],
+	    (unsigned long long)d[SB_DATA_DB_UNAVAILABLE]);
+	(void)buf_printf(out,
+	    "cache: local %llu hits %llu misses; redis %llu hits %llu "
+	    "misses, errors %llu, reconnects %llu\n",
+	    (unsigned long long)d[SB_DATA_CACHE_LOCAL_HITS],
+	    (unsigned long long)d[SB_DATA_CACHE_LOCAL_MISSES],
+	    (unsigned long long)d[SB_DATA_CACHE_REDIS_HITS],
+	    (unsigned long long)d[SB_DATA_CACHE_REDIS_MISSES],
+	    (unsigned long long)d[SB_DATA_REDIS_ERRORS],
+	    (unsigned long long)d[SB_DATA_REDIS_RECONNECTS]);
 }
 
 static void render_text(const struct sb *sb, const struct snapshot *s,
@@ -264,6 +332,7 @@ static void render_text(const struct sb *sb, const struct snapshot *s,
 	    s->live, s->hdr.nslots, s->by_state[0], s->by_state[1],
 	    s->by_state[2], s->by_state[3], s->by_state[4],
 	    s->by_state[5] ? ", some unreadable" : "");
+	put_data(out, s);
 	put_routes(out, s);
 	put_slots(sb, now_us, out);
 }
@@ -289,6 +358,8 @@ static struct json_object *slots_json(const struct sb *sb, uint64_t now_us)
 		json_u64(o, "generation", v.generation);
 		st[0] = v.state;
 		json_object_object_add(o, "state", json_object_new_string(st));
+		json_object_object_add(o, "db_state",
+		    json_object_new_string(sb_db_state_name(v.db_state)));
 		json_u64(o, "requests", v.requests);
 		json_u64(o, "bytes_in", v.bytes_in);
 		json_u64(o, "bytes_out", v.bytes_out);
@@ -362,6 +433,62 @@ static void latency_json(struct json_object *o, const struct sb_hist_view *h)
 		              status_quantile_us(h, qs[i], &above) / 1000.0));
 }
 
+/* {"workers": {"none","up","down"}, "errors", "reconnects",
+ *  "unavailable", "queries": [{"query","count","errors","latency_sum_ms",
+ *  "latency_ms": {p50, p90, p99}}]} */
+static struct json_object *database_json(const struct snapshot *s)
+{
+	struct json_object *o = json_object_new_object(), *w, *arr, *q;
+	unsigned i;
+
+	w = json_object_new_object();
+	for (i = 0; i < SB_DB_NSTATES; i++)
+		json_u64(w, db_states[i], s->by_db[i]);
+	json_object_object_add(o, "workers", w);
+	json_u64(o, "errors", s->data[SB_DATA_DB_ERRORS]);
+	json_u64(o, "reconnects", s->data[SB_DATA_DB_RECONNECTS]);
+	json_u64(o, "unavailable", s->data[SB_DATA_DB_UNAVAILABLE]);
+	arr = json_object_new_array();
+	for (i = 0; i < s->nqueries; i++) {
+		const struct sb_query_view *v = &s->queries[i];
+		struct sb_hist_view h;
+		struct json_object *lat = json_object_new_object();
+
+		memcpy(h.bucket, v->bucket, sizeof(h.bucket));
+		h.count = v->count;
+		h.sum_us = v->sum_us;
+		q = json_object_new_object();
+		json_object_object_add(q, "query",
+		    json_object_new_string(v->label));
+		json_u64(q, "count", v->count);
+		json_u64(q, "errors", v->errors);
+		json_object_object_add(q, "latency_sum_ms",
+		    json_object_new_double((double)v->sum_us / 1000.0));
+		latency_json(lat, &h);
+		json_object_object_add(q, "latency_ms", lat);
+		json_object_array_add(arr, q);
+	}
+	json_object_object_add(o, "queries", arr);
+	return o;
+}
+
+static struct json_object *cache_json(const struct snapshot *s)
+{
+	struct json_object *o = json_object_new_object(), *l, *r;
+
+	l = json_object_new_object();
+	json_u64(l, "hits", s->data[SB_DATA_CACHE_LOCAL_HITS]);
+	json_u64(l, "misses", s->data[SB_DATA_CACHE_LOCAL_MISSES]);
+	json_object_object_add(o, "local", l);
+	r = json_object_new_object();
+	json_u64(r, "hits", s->data[SB_DATA_CACHE_REDIS_HITS]);
+	json_u64(r, "misses", s->data[SB_DATA_CACHE_REDIS_MISSES]);
+	json_u64(r, "errors", s->data[SB_DATA_REDIS_ERRORS]);
+	json_u64(r, "reconnects", s->data[SB_DATA_REDIS_RECONNECTS]);
+	json_object_object_add(o, "redis", r);
+	return o;
+}
+
 static void render_json(const struct sb *sb, const struct snapshot *s,
     int64_t now_wall, uint64_t now_us, struct buf *out)
 {
@@ -408,6 +535,8 @@ static void render_json(const struct sb *sb, const struct snapshot *s,
 	json_object_object_add(root, "workers", o);
 	json_object_object_add(root, "slots", slots_json(sb, now_us));
 	json_object_object_add(root, "routes", routes_json(s));
+	json_object_object_add(root, "database", database_json(s));
+	json_object_object_add(root, "cache", cache_json(s));
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
 	(void)buf_puts(out, text);
 	(void)buf_putc(out, '\n');
@@ -450,6 +579,93 @@ static void prometheus_routes(const struct snapshot *s, struct buf *out)
 		prom_u64(out,
 		    "pacer_http_request_duration_by_route_seconds_count", &l,
 		    s->routes[r].count);
+	}
+}
+
+/* The data layer: per-query latency histograms and errors, database and
+ * Redis error and reconnect counters, cache hits and misses per level,
+ * workers by database state. */
+static void prometheus_data(const struct snapshot *s, struct buf *out)
+{
+	static const char *const qname[] = {"query"},
+	                         *const cname[] = {"level", "result"},
+	                         *const sname[] = {"state"};
+	static const struct {
+		const char *level, *result;
+		enum sb_data_counter c;
+	} cache[] = {
+	    {"local", "hit", SB_DATA_CACHE_LOCAL_HITS},
+	    {"local", "miss", SB_DATA_CACHE_LOCAL_MISSES},
+	    {"redis", "hit", SB_DATA_CACHE_REDIS_HITS},
+	    {"redis", "miss", SB_DATA_CACHE_REDIS_MISSES},
+	};
+	static const struct {
+		const char *name, *help;
+		enum sb_data_counter c;
+	} plain[] = {
+	    {"pacer_db_errors_total", "Failed database connects and queries.",
+	        SB_DATA_DB_ERRORS},
+	    {"pacer_db_reconnects_total",
+	        "Database connections re-opened after a loss.",
+	        SB_DATA_DB_RECONNECTS},
+	    {"pacer_db_unavailable_total",
+	        "Database calls answered at once because the database was "
+	        "unreachable (the request got 503).",
+	        SB_DATA_DB_UNAVAILABLE},
+	    {"pacer_redis_errors_total", "Failed Redis connects and commands.",
+	        SB_DATA_REDIS_ERRORS},
+	    {"pacer_redis_reconnects_total",
+	        "Redis connections re-opened after a loss.",
+	        SB_DATA_REDIS_RECONNECTS},
+	};
+	double bounds[SB_HIST_NBUCKETS - 1];
+	const char *v[2];
+	struct prom_labels l = {1, qname, v};
+	unsigned i;
+
+	for (i = 0; i + 1 < SB_HIST_NBUCKETS; i++)
+		bounds[i] = (double)sb_hist_bound_us(i) / 1e6;
+	if (s->nqueries > 0) {
+		prom_family(out, "pacer_db_query_duration_seconds", "histogram",
+		    "Database query time, by query name (its count is the "
+		    "number of queries run).");
+		for (i = 0; i < s->nqueries; i++) {
+			v[0] = s->queries[i].label;
+			prom_histogram_series(out,
+			    "pacer_db_query_duration_seconds", &l, bounds,
+			    s->queries[i].bucket, SB_HIST_NBUCKETS - 1,
+			    (double)s->queries[i].sum_us / 1e6);
+		}
+		prom_family(out, "pacer_db_query_errors_total", "counter",
+		    "Database queries that failed, by query name.");
+		for (i = 0; i < s->nqueries; i++) {
+			v[0] = s->queries[i].label;
+			prom_u64(out, "pacer_db_query_errors_total", &l,
+			    s->queries[i].errors);
+		}
+	}
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		prom_family(out, plain[i].name, "counter", plain[i].help);
+		prom_u64(out, plain[i].name, NULL, s->data[plain[i].c]);
+	}
+	prom_family(out, "pacer_cache_requests_total", "counter",
+	    "Cache look-ups, by level (the worker's local table, Redis) and "
+	    "result.");
+	l.n = 2;
+	l.names = cname;
+	for (i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
+		v[0] = cache[i].level;
+		v[1] = cache[i].result;
+		prom_u64(out, "pacer_cache_requests_total", &l,
+		    s->data[cache[i].c]);
+	}
+	prom_family(out, "pacer_workers_by_db_state", "gauge",
+	    "Workers by the state of their database connection.");
+	l.n = 1;
+	l.names = sname;
+	for (i = 0; i < SB_DB_NSTATES; i++) {
+		v[0] = db_states[i];
+		prom_u64(out, "pacer_workers_by_db_state", &l, s->by_db[i]);
 	}
 }
 
@@ -516,6 +732,7 @@ static void render_prometheus(const struct snapshot *s, struct buf *out)
 	prom_u64(out, "pacer_reloads_total", &l, s->cnt.reloads_ok);
 	v[0] = "failed";
 	prom_u64(out, "pacer_reloads_total", &l, s->cnt.reloads_failed);
+	prometheus_data(s, out);
 }
 
 int status_render(const struct sb *sb, enum status_format fmt, int64_t now_wall,

@@ -67,6 +67,8 @@ static void setup(void)
 	(void)sb_slot_begin_request(sb, 1, "POST", 4, "/mcp", 4, "10.0.0.7",
 	    5000000);
 	(void)sb_slot_set_state(sb, 3, SB_STATE_FINISHING);
+	cr_assert(eq(int, sb_slot_set_db_state(sb, 0, SB_DB_UP), 0));
+	cr_assert(eq(int, sb_slot_set_db_state(sb, 1, SB_DB_DOWN), 0));
 	setup_routes();
 	cr_assert(eq(int, sb_header_read(sb, &hdr), 0));
 }
@@ -333,6 +335,10 @@ Test(status, text_lists_registered_routes_after_the_summary)
 	const char *table =
 	    "workers: 3 of 8 slots (_ 1 waiting, R 0 reading, W 1 handling, K "
 	    "0 keep-alive, G 1 finishing)\n"
+	    "database: workers up 1, down 1, connecting 1; queries 0 (0 "
+	    "failed), errors 0, reconnects 0, 503s 0\n"
+	    "cache: local 0 hits 0 misses; redis 0 hits 0 misses, errors 0, "
+	    "reconnects 0\n"
 	    "\n"
 	    "ROUTE                                REQS    1XX    2XX    3XX  "
 	    "  4XX    5XX  MEAN_MS\n"
@@ -343,7 +349,7 @@ Test(status, text_lists_registered_routes_after_the_summary)
 	    "idle                                    0      0      0      0  "
 	    "    0      0        -\n"
 	    "\n"
-	    " SLOT     PID  GEN S RECYCLE       REQS";
+	    " SLOT     PID  GEN S DB   RECYCLE       REQS";
 
 	cr_expect(not(eq(ptr, strstr(s, table), NULL)),
 	    "expected the route table between the summary and the workers "
@@ -356,16 +362,18 @@ Test(status, text_shows_which_workers_want_recycling)
 {
 	char *s = render(STATUS_TEXT);
 
-	cr_expect(eq(sz,
-	              tu_count_lines_starting(s, "    0    1001    2 _ rss "),
-	              1),
-	    "expected slot 0 to want recycling for its size:\n%s", s);
-	cr_expect(eq(sz, tu_count_lines_starting(s, "    1    1002    2 W - "),
-	              1),
-	    "expected slot 1 not to want recycling:\n%s", s);
 	cr_expect(
-	    eq(sz, tu_count_lines_starting(s, "    3    1003    1 G reqs,rss "),
+	    eq(sz, tu_count_lines_starting(s, "    0    1001    2 _ up   rss "),
 	        1),
+	    "expected slot 0 to want recycling for its size:\n%s", s);
+	cr_expect(
+	    eq(sz, tu_count_lines_starting(s, "    1    1002    2 W down - "),
+	        1),
+	    "expected slot 1 not to want recycling:\n%s", s);
+	cr_expect(eq(sz,
+	              tu_count_lines_starting(s,
+	                  "    3    1003    1 G none reqs,rss "),
+	              1),
 	    "expected slot 3 to want recycling for both reasons:\n%s", s);
 	free(s);
 }
@@ -549,9 +557,77 @@ Test(status, no_registered_route_means_no_route_output)
 	cr_expect(not(eq(ptr, strstr(text, "\"recycle\":null"), NULL)),
 	    "expected recycle null for a worker that did not ask:\n%s", text);
 	cr_expect(eq(sz,
-	              tu_count_lines_starting(text, "    0      77    1 _ - "),
+	              tu_count_lines_starting(text,
+	                  "    0      77    1 _ none - "),
 	              1),
 	    "expected '-' in the RECYCLE column:\n%s", text);
 	buf_free(&out);
 	sb_close(&bare);
+}
+
+/* ------------------------------------------------------------ data layer */
+
+static void setup_data(void)
+{
+	int i;
+
+	cr_assert(eq(int, sb_query_register(sb, 0, "ping"), 0));
+	cr_assert(eq(int, sb_query_register(sb, 3, "schema_state"), 0));
+	cr_assert(eq(int, sb_query_count(sb, 0, true, 400), 0));
+	cr_assert(eq(int, sb_query_count(sb, 0, true, 2000), 0));
+	cr_assert(eq(int, sb_query_count(sb, 3, false, 30000), 0));
+	for (i = 0; i < 3; i++)
+		cr_assert(
+		    eq(int, sb_data_count(sb, SB_DATA_CACHE_REDIS_HITS), 0));
+	cr_assert(eq(int, sb_data_count(sb, SB_DATA_DB_RECONNECTS), 0));
+	cr_assert(eq(int, sb_data_count(sb, SB_DATA_REDIS_ERRORS), 0));
+}
+
+Test(status, data_layer_in_text_json_and_prometheus)
+{
+	char *text, *json, *prom;
+
+	setup_data();
+	text = render(STATUS_TEXT);
+	TU_EXPECT_IN(text,
+	    "database: workers up 1, down 1, connecting 1; queries 3 (1 "
+	    "failed), errors 0, reconnects 1, 503s 0\n");
+	TU_EXPECT_IN(text,
+	    "cache: local 0 hits 0 misses; redis 3 hits 0 misses, errors 1, "
+	    "reconnects 0\n");
+	json = render(STATUS_JSON);
+	TU_EXPECT_IN(json, "\"db_state\":\"down\"");
+	TU_EXPECT_IN(json,
+	    "\"database\":{\"workers\":{\"none\":1,\"up\":1,\"down\":1},"
+	    "\"errors\":0,\"reconnects\":1,\"unavailable\":0,\"queries\":[{"
+	    "\"query\":\"ping\",\"count\":2,\"errors\":0,");
+	TU_EXPECT_IN(json,
+	    "{\"query\":\"schema_state\",\"count\":1,"
+	    "\"errors\":1,\"latency_sum_ms\":30");
+	TU_EXPECT_IN(json,
+	    "\"cache\":{\"local\":{\"hits\":0,\"misses\":0},\"redis\":{"
+	    "\"hits\":3,\"misses\":0,\"errors\":1,\"reconnects\":0}}");
+	prom = render(STATUS_PROMETHEUS);
+	TU_EXPECT_IN(prom,
+	    "# TYPE pacer_db_query_duration_seconds histogram\n");
+	TU_EXPECT_IN(prom,
+	    "pacer_db_query_duration_seconds_bucket{query="
+	    "\"ping\",le=\"0.0005\"} 1\n");
+	TU_EXPECT_IN(prom,
+	    "pacer_db_query_duration_seconds_bucket{query="
+	    "\"ping\",le=\"0.0025\"} 2\n");
+	TU_EXPECT_IN(prom,
+	    "pacer_db_query_duration_seconds_count{query="
+	    "\"schema_state\"} 1\n");
+	TU_EXPECT_IN(prom,
+	    "pacer_db_query_errors_total{query=\"schema_state\"} 1\n");
+	TU_EXPECT_IN(prom, "pacer_db_reconnects_total 1\n");
+	TU_EXPECT_IN(prom, "pacer_redis_errors_total 1\n");
+	TU_EXPECT_IN(prom,
+	    "pacer_cache_requests_total{level=\"redis\","
+	    "result=\"hit\"} 3\n");
+	TU_EXPECT_IN(prom, "pacer_workers_by_db_state{state=\"down\"} 1\n");
+	free(text);
+	free(json);
+	free(prom);
 }

@@ -277,7 +277,7 @@ Test(sb, attach_refuses_another_abi_version_naming_both)
 	attach_fails_with(want);
 }
 
-Test(sb, preamble_says_abi_2_and_the_header_with_routes)
+Test(sb, preamble_says_abi_3_and_the_header_with_routes_and_queries)
 {
 	struct sb *w = create(3, 1);
 	struct sb_preamble p;
@@ -287,11 +287,11 @@ Test(sb, preamble_says_abi_2_and_the_header_with_routes)
 	cr_assert(eq(sz, (size_t)pread(fd, &p, sizeof(p), 0), sizeof(p)),
 	    "expected a whole preamble");
 	(void)close(fd);
-	cr_assert(eq(u32, p.abi_version, 2), "expected ABI version 2, got %u",
+	cr_assert(eq(u32, p.abi_version, 3), "expected ABI version 3, got %u",
 	    p.abi_version);
-	cr_assert(eq(u32, p.header_size, 9216),
-	    "expected slot 0 at 9216 (1 KiB and 64 routes of 128 bytes), "
-	    "got %u",
+	cr_assert(eq(u32, p.header_size, 25600),
+	    "expected slot 0 at 25600 (1 KiB, 64 routes of 128 bytes, 64 "
+	    "queries of 256 bytes), got %u",
 	    p.header_size);
 	cr_assert(eq(u32, p.slot_size, 320), "expected 320-byte slots");
 	cr_assert(eq(u32, p.nslots, 3), "expected 3 slots");
@@ -311,7 +311,7 @@ Test(sb, attach_refuses_an_abi_1_file_naming_the_path)
 	memcpy(v1, &p, sizeof(p));
 	write_file(sbpath, v1, sizeof(v1));
 	attach_fails_with("scoreboard ABI version 1, this pacerctl understands "
-	                  "2 (pacerd and pacerctl come from different builds)");
+	                  "3 (pacerd and pacerctl come from different builds)");
 }
 
 Test(sb, attach_refuses_a_layout_it_does_not_know)
@@ -962,6 +962,100 @@ Test(sb, route_left_mid_registration_is_refused_not_waited_on_forever)
 	sb_close(&w);
 }
 
+/* ---------------------------------------------------- queries, data layer */
+
+#define QUERY_OFFSET(q) (1024 + 64 * 128 + (off_t)(q)*256)
+
+Test(sb, query_register_count_read_round_trip)
+{
+	struct sb *w = create(2, 1);
+	struct sb *r;
+	struct sb_query_view v;
+	bool ok;
+
+	cr_assert(eq(int, sb_query_register(w, 0, "health_ready"), 0));
+	cr_assert(eq(int, sb_query_register(w, 0, "health_ready"), 0),
+	    "expected registering the same label again to be fine");
+	errno = 0;
+	cr_assert(eq(int, sb_query_register(w, 0, "other"), -1));
+	cr_assert(eq(int, errno, EEXIST));
+	cr_assert(eq(int, sb_query_count(w, 0, true, 300), 0));  /* <=0.5ms */
+	cr_assert(eq(int, sb_query_count(w, 0, true, 3000), 0)); /* <=5ms */
+	cr_assert(eq(int, sb_query_count(w, 0, false, 20000000), 0)); /* +Inf */
+	errno = 0;
+	cr_assert(eq(int, sb_query_count(w, 1, true, 1), -1),
+	    "expected no counting into an unregistered query");
+	cr_assert(eq(int, errno, ENOENT));
+	r = attach();
+	cr_assert(eq(int, sb_query_read(r, 0, &v), 0));
+	cr_assert(eq(str, v.label, "health_ready"));
+	cr_assert(eq(u64, v.count, 3));
+	cr_assert(eq(u64, v.errors, 1));
+	cr_assert(eq(u64, v.sum_us, 20003300));
+	cr_assert(eq(u64, v.bucket[0], 1));
+	cr_assert(eq(u64, v.bucket[3], 1));
+	cr_assert(eq(u64, v.bucket[SB_HIST_NBUCKETS - 1], 1));
+	errno = 0;
+	ok = sb_query_read(r, 1, &v) == -1 && errno == ENOENT;
+	cr_assert(ok, "expected query 1 to read as not registered");
+	errno = 0;
+	ok = sb_query_read(r, SB_MAX_QUERIES, &v) == -1 && errno == EINVAL;
+	cr_assert(ok, "expected an index out of range to be refused");
+	errno = 0;
+	ok = sb_query_register(r, 2, "x") == -1 && errno == EINVAL;
+	cr_assert(ok, "expected a read-only handle to be refused");
+	ok = sb_query_register(w, 2, "Bad-Label") == -1 && errno == EINVAL;
+	cr_assert(ok, "expected a label outside [a-z0-9_] to be refused");
+	sb_close(&r);
+	sb_close(&w);
+}
+
+Test(sb, query_left_mid_registration_is_refused)
+{
+	struct sb *w = create(1, 1);
+	bool ok;
+
+	patch_u32(sbpath, QUERY_OFFSET(4), 1);
+	errno = 0;
+	ok = sb_query_register(w, 4, "stuck") == -1 && errno == EAGAIN;
+	cr_assert(ok, "expected EAGAIN for a half-registered query");
+	cr_assert(eq(int, sb_query_register(w, 5, "next_one"), 0));
+	sb_close(&w);
+}
+
+Test(sb, data_counters_and_db_state)
+{
+	struct sb *w = create(2, 1);
+	struct sb *r;
+	uint64_t d[SB_DATA_NCOUNTERS];
+	struct sb_slot_view v;
+
+	cr_assert(eq(int, sb_slot_claim(w, 1, 4242, 1), 0));
+	cr_assert(eq(int, sb_data_count(w, SB_DATA_DB_RECONNECTS), 0));
+	cr_assert(eq(int, sb_data_count(w, SB_DATA_DB_RECONNECTS), 0));
+	cr_assert(eq(int, sb_data_count(w, SB_DATA_REDIS_ERRORS), 0));
+	cr_assert(eq(int, sb_data_count(w, SB_DATA_NCOUNTERS), -1));
+	cr_assert(eq(int, sb_slot_set_db_state(w, 1, SB_DB_DOWN), 0));
+	cr_assert(eq(int, sb_slot_set_db_state(w, 1, SB_DB_NSTATES), -1));
+	r = attach();
+	cr_assert(eq(int, sb_data_count(r, SB_DATA_DB_ERRORS), -1),
+	    "expected a read-only handle to be refused");
+	cr_assert(eq(int, sb_data_read(r, d), 0));
+	cr_assert(eq(u64, d[SB_DATA_DB_RECONNECTS], 2));
+	cr_assert(eq(u64, d[SB_DATA_REDIS_ERRORS], 1));
+	cr_assert(eq(u64, d[SB_DATA_DB_ERRORS], 0));
+	v = read_slot(r, 1);
+	cr_assert(eq(u8, v.db_state, SB_DB_DOWN));
+	cr_assert(eq(str, (char *)sb_db_state_name(v.db_state), "down"));
+	cr_assert(eq(str, (char *)sb_db_state_name(9), "unknown"));
+	/* A new owner starts with no connection. */
+	cr_assert(eq(int, sb_slot_release(w, 1), 0));
+	cr_assert(eq(int, sb_slot_claim(w, 1, 4243, 1), 0));
+	cr_assert(eq(u8, read_slot(r, 1).db_state, SB_DB_NONE));
+	sb_close(&r);
+	sb_close(&w);
+}
+
 /* Forked "workers" that start together on a shared flag. */
 #define RACE_CHILDREN 8
 #define RACE_DISTINCT 48 /* routes 0-47: each child its own label */
@@ -1476,9 +1570,10 @@ Test(sb, slot_and_header_sizes_are_pinned)
 	    "expected the slot to be whole 64-byte cache lines");
 	cr_assert(eq(u32, SB_HEADER_SIZE % 64, 0),
 	    "expected slot 0 to start on a cache line");
-	cr_assert(eq(u32, SB_HEADER_SIZE, 1024 + SB_MAX_ROUTES * 128),
-	    "expected the header to be 1 KiB and the route records");
-	cr_assert(eq(u32, SB_ABI_VERSION, 2), "expected ABI version 2");
+	cr_assert(eq(u32, SB_HEADER_SIZE,
+	              1024 + SB_MAX_ROUTES * 128 + SB_MAX_QUERIES * 256),
+	    "expected the header to be 1 KiB, the route and query records");
+	cr_assert(eq(u32, SB_ABI_VERSION, 3), "expected ABI version 3");
 	cr_assert(eq(sz, sizeof(struct sb_preamble), 24),
 	    "expected a 24-byte preamble");
 	cr_assert(eq(sz, offsetof(struct sb_preamble, abi_version), 8),
