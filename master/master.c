@@ -6,6 +6,13 @@
  * least once a second for the pool's tick (spare workers, recycling, the
  * request_timeout watchdog) and sooner for a signal or a deadline.
  *
+ * Before the first worker is forked, and again on each reload, the master
+ * applies the pending SQL migrations (migrate.c) on a connection of its
+ * own that is closed before any fork: a PGconn never crosses fork(), and
+ * spawn_one() refuses to fork while one is open. At start-up it waits up
+ * to database_startup_wait for the database; a reload tries once, as the
+ * master must not stop supervising for long.
+ *
  * The child table is indexed by scoreboard slot: kids[i].pid is the worker
  * that owns slot i, or 0. A pid enters the table only from fork()'s return
  * and leaves it when waitpid() reaps it, so the master never signals a pid
@@ -32,6 +39,7 @@
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
+#include "migrate.h"
 #include "pidfile.h"
 #include "privdrop.h"
 #include "sb.h"
@@ -48,6 +56,10 @@
 #define RECYCLE_SPACING_US (1000 * US_PER_MS)
 /* Fast stop: how long workers get to die of SIGINT before SIGKILL. */
 #define FAST_STOP_US (2000 * US_PER_MS)
+/* Start-up: the pause between attempts to reach the database starts at
+ * the first and doubles up to the second. */
+#define DB_RETRY_FIRST_US (250 * US_PER_MS)
+#define DB_RETRY_MAX_US (5000 * US_PER_MS)
 /* Start-up: how long the first workers get to claim their slots. */
 #define START_WAIT_US (15000 * US_PER_MS)
 
@@ -85,18 +97,21 @@ struct master {
 	uint64_t rng;
 	uint64_t start_us;
 	uint64_t stop_deadline_us;
+	int64_t schema_version; /* newest migration applied (for workers) */
 	struct privdrop pd;
 	struct spawn_state sp;
 	int pidfd, ready_fd, access_fd;
 	pid_t pid;
 	uint32_t nslots;
+	uint32_t schema_count; /* migrations applied (for workers) */
 	unsigned fast_crashes;
 	unsigned respawn_due; /* crashed workers not yet replaced */
 	int exit_code;
 	bool foreground;
 	bool log_on_stderr; /* the log is stderr: no need to repeat there */
 	bool warned_no_slot;
-	bool ready; /* start-up reported */
+	bool ready;      /* start-up reported */
+	bool reload_due; /* SIGHUP seen, not yet acted on (start-up) */
 	bool stopping, fast;
 	char sb_path[PATH_MAX];
 };
@@ -278,6 +293,123 @@ static int settle(struct master *m)
 	return 0;
 }
 
+/* ------------------------------------------------------------ migrations */
+
+static void log_applied(const struct migrate_file *f, double duration_ms,
+    void *arg)
+{
+	(void)arg;
+	log_info("applied migration %s in %.1f ms", f->file, duration_ms);
+}
+
+/* Sleep us microseconds; false as soon as a stop signal is pending. The
+ * master's signals are blocked outside sig_wait() (sig.h), so every
+ * signal waits for the loop, and a stop is seen with sigpending(). */
+static bool pause_unless_stopped(uint64_t us)
+{
+	uint64_t end = now_us() + us, now, slice;
+	struct timespec ts;
+	sigset_t set;
+
+	for (;;) {
+		if (sigpending(&set) == 0 &&
+		    (sigismember(&set, SIGTERM) == 1 ||
+		        sigismember(&set, SIGINT) == 1 ||
+		        sigismember(&set, SIGQUIT) == 1))
+			return false;
+		if ((now = now_us()) >= end)
+			return true;
+		slice = end - now < 50 * US_PER_MS ? end - now : 50 * US_PER_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(slice * 1000);
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * Connect for migrating. At start-up (wait_us > 0) an unreachable database
+ * is tried again, each failure logged, until wait_us has passed or a stop
+ * signal came. NULL with err when it gave up.
+ */
+static PGconn *connect_db(const struct cfg *c, uint64_t wait_us, char *err,
+    size_t errlen)
+{
+	uint64_t start = now_us(), pause = DB_RETRY_FIRST_US, now, left;
+	char why[512];
+	unsigned attempt;
+	PGconn *conn;
+
+	for (attempt = 1;; attempt++) {
+		conn = migrate_connect(c->database_url,
+		    c->database_connect_timeout, why, sizeof(why));
+		if (conn != NULL)
+			return conn;
+		now = now_us();
+		left = now - start < wait_us ? wait_us - (now - start) : 0;
+		if (left == 0)
+			break;
+		log_warnx("the database is unreachable (attempt %u; trying "
+		          "again for up to %.1f s more): %s",
+		    attempt, (double)left / 1e6, why);
+		if (pause > left)
+			pause = left;
+		if (!pause_unless_stopped(pause)) {
+			(void)snprintf(err, errlen,
+			    "stopped while waiting for the database, which "
+			    "is unreachable: %s",
+			    why);
+			return NULL;
+		}
+		pause =
+		    pause * 2 > DB_RETRY_MAX_US ? DB_RETRY_MAX_US : pause * 2;
+	}
+	if (wait_us > 0)
+		(void)snprintf(err, errlen,
+		    "the database is unreachable after %.1f s "
+		    "(database_startup_wait) and %u attempts: %s",
+		    (double)(now_us() - start) / 1e6, attempt, why);
+	else
+		(void)snprintf(err, errlen, "the database is unreachable: %s",
+		    why);
+	return NULL;
+}
+
+/*
+ * Apply the pending migrations of c's folder and note the schema the
+ * workers of the next generation expect. startup: wait for the database
+ * up to database_startup_wait. The connection is closed on return.
+ */
+static int run_migrations(struct master *m, const struct cfg *c, bool startup,
+    char *err, size_t errlen)
+{
+	struct migrate_result res = {0};
+	struct migrate_set set;
+	PGconn *conn = NULL;
+	int rc = -1;
+
+	if (migrate_read_dir(migrate_dir_of(c), &set, err, errlen) != 0)
+		return -1;
+	conn = connect_db(c,
+	    startup ? (uint64_t)c->database_startup_wait * US_PER_MS : 0, err,
+	    errlen);
+	if (conn == NULL)
+		goto out;
+	if (migrate_up(conn, &set, log_applied, NULL, &res, err, errlen) != 0)
+		goto out;
+	m->schema_count = res.count;
+	m->schema_version = res.version;
+	if (startup || res.applied > 0)
+		log_info("database schema at version %lld (%u migrations; %u "
+		         "applied now) from %s",
+		    (long long)res.version, (unsigned)res.count, res.applied,
+		    set.dir);
+	rc = 0;
+out:
+	migrate_disconnect(&conn);
+	migrate_set_free(&set);
+	return rc;
+}
+
 /* ------------------------------------------------------------ workers */
 
 static _Noreturn void child_exit(int code)
@@ -324,6 +456,8 @@ static _Noreturn void child_start(struct master *m, uint32_t slot)
 	        rand32(m));
 	ctx.master_pid = m->pid;
 	ctx.access_log_fd = m->access_fd;
+	ctx.schema_count = m->schema_count;
+	ctx.schema_version = m->schema_version;
 	worker_main(&ctx);
 }
 
@@ -344,6 +478,9 @@ static int spawn_one(struct master *m)
 		return -1;
 	}
 	m->warned_no_slot = false;
+	if (migrate_open_connections() != 0)
+		fatalx("a migration connection is still open: refusing to "
+		       "fork a worker with it");
 	(void)rand32(m); /* each child draws a different jitter */
 	if ((pid = fork()) == -1) {
 		log_err("could not fork a worker");
@@ -862,7 +999,7 @@ static void reload(struct master *m)
 {
 	struct listeners nls = {0};
 	struct cfg *nc;
-	char err[512];
+	char err[1024];
 	int afd = -1;
 	unsigned n, want = 0;
 	uint32_t i;
@@ -871,6 +1008,13 @@ static void reload(struct master *m)
 	if ((nc = reload_load(m)) == NULL)
 		return;
 	keep_restart_keys(nc, m->cfg);
+	/* Migrations first: the new generation's workers expect them. */
+	if (run_migrations(m, nc, false, err, sizeof(err)) != 0) {
+		log_errx("%s", err);
+		reload_failed(m, err);
+		cfg_free(&nc);
+		return;
+	}
 	if (open_access_log(m, nc->access_log, &afd) != 0) {
 		(void)snprintf(err, sizeof(err),
 		    "could not open the access log %s: %s", nc->access_log,
@@ -988,11 +1132,13 @@ static void handle_signals(struct master *m)
 		begin_stop(m, true);
 	if (sig_take(SIG_EV_STOP))
 		begin_stop(m, false);
-	if (sig_take(SIG_EV_RELOAD) && !m->stopping) {
-		if (m->ready)
-			reload(m);
-		else
-			log_warnx("SIGHUP during start-up ignored");
+	/* A SIGHUP during start-up waits until the pool is ready, so a
+	 * reload sent right after a start is not lost. */
+	if (sig_take(SIG_EV_RELOAD))
+		m->reload_due = true;
+	if (m->reload_due && m->ready && !m->stopping) {
+		m->reload_due = false;
+		reload(m);
 	}
 	if (sig_take(SIG_EV_REOPEN))
 		reopen_logs(m);
@@ -1040,7 +1186,7 @@ static void run_loop(struct master *m)
 int master_run(const char *config_path, struct cfg *cfg, bool foreground)
 {
 	struct master m;
-	char err[512], abspath[PATH_MAX];
+	char err[1024], abspath[PATH_MAX];
 
 	memset(&m, 0, sizeof(m));
 	/* A detached master runs in /: SIGHUP must find the same file. */
@@ -1069,6 +1215,11 @@ int master_run(const char *config_path, struct cfg *cfg, bool foreground)
 		goto done;
 	}
 	if (settle(&m) != 0) {
+		m.exit_code = MASTER_EXIT_START;
+		goto done;
+	}
+	if (run_migrations(&m, m.cfg, true, err, sizeof(err)) != 0) {
+		fail_start(&m, "%s", err);
 		m.exit_code = MASTER_EXIT_START;
 		goto done;
 	}

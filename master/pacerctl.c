@@ -14,6 +14,10 @@
  *   reopen         SIGUSR1 (reopen log files)
  *   pid            print the master's pid (LSB status exit codes)
  *
+ * `migrate status` and `migrate up` talk to the database of the
+ * configuration (database_url, migrations_dir) directly, with or without a
+ * running pacerd; see migrate.h.
+ *
  * A pid read from a file is never trusted on its own (PostgreSQL's rule:
  * a pid number can be recycled by another program). Before any kill(2)
  * pacerctl checks that a process holds the pidfile's lock (so a master
@@ -24,7 +28,8 @@
  * when the master exits, however it exits.
  *
  * Exit codes (pacerctl(8)): 0 done, 1 failed or refused, 2 usage, 3 not
- * running (reload, reopen); `pid` uses the LSB status codes 0, 1, 3, 4.
+ * running (reload, reopen) or migrations pending (migrate status); `pid`
+ * uses the LSB status codes 0, 1, 3, 4.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +46,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "log.h"
+#include "migrate.h"
 #include "pidfile.h"
 #include "sb.h"
 #include "status.h"
@@ -54,6 +60,7 @@ enum {
 	CTL_FAILED = 1,
 	CTL_USAGE = 2,
 	CTL_NOT_RUNNING = 3,
+	CTL_PENDING = 3, /* migrate status: migrations to apply */
 };
 
 /* `pid` answers like an LSB init script's status action. */
@@ -122,6 +129,10 @@ static void usage(FILE *fp)
 	    "  pid            print the master's pid (exit 0 running, 1 "
 	    "stale\n"
 	    "                 pidfile, 3 not running, 4 unknown)\n"
+	    "  migrate status the database's migrations (exit 0 up to "
+	    "date, 3\n"
+	    "                 pending, 1 modified or missing or failed)\n"
+	    "  migrate up     apply the pending migrations\n"
 	    "\n"
 	    "See pacerctl(8).\n",
 	    DEFAULT_CONFIG);
@@ -670,6 +681,104 @@ static int cmd_reload(struct ctl *ctl)
 	return rc;
 }
 
+/* ---- migrate ----------------------------------------------------------- */
+
+static void print_applied(const struct migrate_file *f, double duration_ms,
+    void *arg)
+{
+	(void)arg;
+	(void)printf("pacerctl: applied %s in %.1f ms\n", f->file, duration_ms);
+	(void)fflush(stdout);
+}
+
+static int print_status(const struct migrate_set *set,
+    const struct migrate_status *st)
+{
+	int w = 4;
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		if ((int)strlen(st->v[i].name) > w)
+			w = (int)strlen(st->v[i].name);
+	(void)printf("%-8s %-*s %-9s %s\n", "version", w, "name", "state",
+	    "applied_at");
+	for (i = 0; i < st->n; i++) {
+		const struct migrate_row *r = &st->v[i];
+		char v[32];
+
+		(void)snprintf(v, sizeof(v), "%04lld", (long long)r->version);
+		(void)printf("%-8s %-*s %-9s %s\n", v, w, r->name,
+		    migrate_state_name(r->state),
+		    r->applied_at[0] != '\0' ? r->applied_at : "-");
+	}
+	(void)printf("%zu applied, %zu pending, %zu modified, %zu missing "
+	             "(%s)\n",
+	    st->applied, st->pending, st->modified, st->missing, set->dir);
+	if (fflush(stdout) != 0) {
+		log_err("could not write the output");
+		return CTL_FAILED;
+	}
+	if (st->modified + st->missing > 0)
+		return CTL_FAILED;
+	return st->pending > 0 ? CTL_PENDING : CTL_OK;
+}
+
+/* migrate status | up: the configuration's database and folder. */
+static int cmd_migrate(struct ctl *ctl, int argc, char **argv)
+{
+	struct migrate_status st = {0};
+	struct migrate_result res;
+	struct migrate_set set = {0};
+	PGconn *conn = NULL;
+	char err[2048];
+	bool up;
+	int rc = CTL_FAILED;
+
+	if (argc != 2 ||
+	    (strcmp(argv[1], "status") != 0 && strcmp(argv[1], "up") != 0)) {
+		(void)fprintf(stderr,
+		    "pacerctl: usage: pacerctl [-f file] migrate status|up\n");
+		return CTL_USAGE;
+	}
+	up = strcmp(argv[1], "up") == 0;
+	if (load_config(ctl, true) != 0)
+		return CTL_FAILED;
+	if (migrate_read_dir(migrate_dir_of(ctl->cfg), &set, err,
+	        sizeof(err)) != 0) {
+		(void)fprintf(stderr, "pacerctl: %s\n", err);
+		return CTL_FAILED;
+	}
+	conn = migrate_connect(ctl->cfg->database_url,
+	    ctl->cfg->database_connect_timeout, err, sizeof(err));
+	if (conn == NULL) {
+		(void)fprintf(stderr,
+		    "pacerctl: the database is unreachable: %s\n", err);
+		goto out;
+	}
+	if (!up) {
+		if (migrate_status(conn, &set, &st, err, sizeof(err)) != 0)
+			(void)fprintf(stderr, "pacerctl: %s\n", err);
+		else
+			rc = print_status(&set, &st);
+		goto out;
+	}
+	if (migrate_up(conn, &set, print_applied, NULL, &res, err,
+	        sizeof(err)) != 0) {
+		(void)fprintf(stderr, "pacerctl: %s\n", err);
+		goto out;
+	}
+	(void)printf("pacerctl: database schema at version %lld (%u "
+	             "migrations); %s\n",
+	    (long long)res.version, (unsigned)res.count,
+	    res.applied > 0 ? "applied the ones above" : "nothing to apply");
+	rc = fflush(stdout) == 0 ? CTL_OK : CTL_FAILED;
+out:
+	migrate_status_free(&st);
+	migrate_disconnect(&conn);
+	migrate_set_free(&set);
+	return rc;
+}
+
 static int parse_wait(const char *s, long *out)
 {
 	char *end;
@@ -700,6 +809,8 @@ static int run(struct ctl *ctl, int argc, char **argv)
 
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(ctl, argc, argv);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(ctl, argc, argv);
 	if (strcmp(cmd, "configtest") != 0 && strcmp(cmd, "reload") != 0 &&
 	    strcmp(cmd, "stop") != 0 && strcmp(cmd, "graceful-stop") != 0 &&
 	    strcmp(cmd, "reopen") != 0 && strcmp(cmd, "pid") != 0) {

@@ -5,8 +5,10 @@
  * Runs in the master process only.
  *
  * Exit codes: 0 success, 1 a problem to fix (bad configuration, bad
- * usage, could not start), 2 fatal error reported by a worker (no point
- * in restarting before it is fixed).
+ * usage, could not start: among others an unreachable database or a
+ * modified or failed migration), 2 fatal error reported by a worker (no
+ * point in restarting before it is fixed). The configuration test (-t)
+ * never connects to the database.
  */
 #include <getopt.h>
 #include <stdbool.h>

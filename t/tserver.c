@@ -82,6 +82,18 @@ int ts_occupy_port(int port)
 	return fd;
 }
 
+/* A service URL from the harness (t/harness/services.sh). */
+static const char *harness_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	cr_assert(v != NULL && v[0] != '\0',
+	    "%s is not set: run the suite through make check (or "
+	    "t/harness/services.sh run), which starts PostgreSQL and Redis",
+	    name);
+	return v;
+}
+
 static void write_conf(struct ts *s, const char *extra)
 {
 	char text[8192];
@@ -89,6 +101,8 @@ static void write_conf(struct ts *s, const char *extra)
 	char *p;
 
 	buf_init_fixed(&b, text, sizeof(text));
+	/* pacerd applies the migrations of the source tree to the
+	 * harness's database before it forks a worker. */
 	(void)buf_printf(&b,
 	    "listen = 127.0.0.1:%d\n"
 	    "run_dir = '%s'\n"
@@ -99,8 +113,13 @@ static void write_conf(struct ts *s, const char *extra)
 	    "max_workers = 8\n"
 	    "shutdown_timeout = 10s\n"
 	    "log_level = info\n"
+	    "database_url = '%s'\n"
+	    "redis_url = '%s'\n"
+	    "migrations_dir = '%s'\n"
 	    "%s",
-	    s->port, s->dir, s->dir, extra != NULL ? extra : "");
+	    s->port, s->dir, s->dir, harness_env("PACER_TEST_DATABASE_URL"),
+	    harness_env("PACER_TEST_REDIS_URL"), PACER_TOP_SRCDIR "/sql",
+	    extra != NULL ? extra : "");
 	cr_assert(not(b.overflow));
 	p = tu_write(s->dir, "pacerd.conf.tmp", text);
 	cr_assert(eq(int, rename(p, s->conf), 0));
@@ -129,10 +148,9 @@ void ts_rewrite(struct ts *s, const char *extra)
 	write_conf(s, extra);
 }
 
-void ts_start(struct ts *s)
+void ts_launch(struct ts *s)
 {
 	char *pacerd = tu_buildpath("master/pacerd");
-	long long until;
 	pid_t pid;
 	int fd;
 
@@ -151,7 +169,12 @@ void ts_start(struct ts *s)
 	(void)close(fd);
 	free(pacerd);
 	s->pid = pid;
-	until = mono_ms() + 15000;
+}
+
+void ts_await(struct ts *s)
+{
+	long long until = mono_ms() + 15000;
+
 	while (mono_ms() < until) {
 		if (ts_get(s->port, "/health/live") == 200)
 			return;
@@ -165,6 +188,12 @@ void ts_start(struct ts *s)
 		cr_assert(false, "pacerd did not start; its log:\n%s",
 		    log != NULL ? log : "(none)");
 	}
+}
+
+void ts_start(struct ts *s)
+{
+	ts_launch(s);
+	ts_await(s);
 }
 
 void ts_start_detached(struct ts *s)

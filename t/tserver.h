@@ -32,8 +32,9 @@ int ts_free_port(void);
 int ts_occupy_port(int port);
 
 /* Make the folder and write the config: the basics (listen, run_dir,
- * pidfile, small pool, fast timeouts) followed by extra (may be NULL),
- * whose later lines win. */
+ * pidfile, small pool, fast timeouts, the harness's PostgreSQL and Redis,
+ * the source tree's migrations) followed by extra (may be NULL), whose
+ * later lines win. */
 void ts_init(struct ts *s, const char *extra);
 
 /* Rewrite the config (same basics, new extra) for a reload. */
@@ -42,6 +43,11 @@ void ts_rewrite(struct ts *s, const char *extra);
 /* Start pacerd -D with stderr to s->log; wait until /health/live
  * answers (asserts on failure). */
 void ts_start(struct ts *s);
+
+/* ts_start in two steps, to start several masters at the same moment:
+ * fork and exec pacerd -D, then wait until it serves (asserts). */
+void ts_launch(struct ts *s);
+void ts_await(struct ts *s);
 
 /* Start pacerd detached (as an init script does): asserts that the
  * starting process exits 0, then ts_adopt_pidfile(). */

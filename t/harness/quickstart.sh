@@ -40,6 +40,14 @@ CONF
 	echo "quickstart: wrote $var/pacerd.conf"
 fi
 
+# The migrations are the source tree's (a build tree has none, and make
+# run does not install). Added to a configuration from before this line.
+sqldir=$(cd "$here/../../sql" && pwd)
+if ! grep -q '^[[:space:]]*migrations_dir' "$var/pacerd.conf"; then
+	printf "%s\n" "# The source tree's SQL migrations (added by quickstart.sh)." \
+		"migrations_dir = '$sqldir'" >>"$var/pacerd.conf"
+fi
+
 # The command runs with the services' URLs exported by services.sh.
 exec "$here/services.sh" run --keep "$var/services" -- bash -c '
 	set -u
