@@ -174,6 +174,24 @@ bool netacl_match(const struct netacl *acl, const struct sockaddr *sa)
 	return false;
 }
 
+bool netacl_match_str(const struct netacl *acl, const char *addr)
+{
+	struct sockaddr_in in4 = {0};
+	struct sockaddr_in6 in6 = {0};
+
+	if (addr == NULL)
+		return false;
+	if (inet_pton(AF_INET, addr, &in4.sin_addr) == 1) {
+		in4.sin_family = AF_INET;
+		return netacl_match(acl, (const struct sockaddr *)&in4);
+	}
+	if (inet_pton(AF_INET6, addr, &in6.sin6_addr) == 1) {
+		in6.sin6_family = AF_INET6;
+		return netacl_match(acl, (const struct sockaddr *)&in6);
+	}
+	return false;
+}
+
 void netacl_free(struct netacl *acl)
 {
 	if (acl == NULL)

@@ -33,6 +33,10 @@ int netacl_parse(struct netacl *acl, const char *list, char *err,
 /* Whether the address (AF_INET or AF_INET6 sockaddr) is in the list. */
 bool netacl_match(const struct netacl *acl, const struct sockaddr *sa);
 
+/* The same for a numeric address string ("127.0.0.1", "::1"); false for
+ * anything that is not one. */
+bool netacl_match_str(const struct netacl *acl, const char *addr);
+
 void netacl_free(struct netacl *acl);
 
 #endif /* PACER_NETACL_H */

@@ -57,3 +57,13 @@ int version_print(const char *prog)
 	buf_free(&out);
 	return rc;
 }
+
+const char *version_build_time(void)
+{
+	return PACER_BUILD_TIME;
+}
+
+const char *version_git_commit(void)
+{
+	return PACER_GIT_COMMIT;
+}

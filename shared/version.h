@@ -20,4 +20,9 @@ int version_print(const char *prog);
 /* The package version string, e.g. "0.1.0". */
 const char *version_string(void);
 
+/* When the build was configured (UTC, ISO 8601) and the commit it came
+ * from (12 hex digits); "unknown" when not known (a release tarball). */
+const char *version_build_time(void);
+const char *version_git_commit(void);
+
 #endif /* PACER_VERSION_H */

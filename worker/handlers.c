@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "http_resp.h"
 #include "log.h"
 #include "sb.h"
@@ -27,6 +28,7 @@
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static const struct worker_ctx *hctx;
+static struct cache *hcache;
 
 /* Memory /debug/alloc keeps, in a list so it stays reachable. */
 struct kept {
@@ -160,6 +162,62 @@ static void h_debug_echo(const struct router_call *call, struct http_resp *r)
 		    call->request_id);
 }
 
+/* /debug/cache?key=K: read K through the cache (namespace "debug"); on a
+ * miss store a new value for 60 s. For the cache's outage tests: each
+ * answer says whether it was a hit. */
+static void h_debug_cache(const struct router_call *call, struct http_resp *r)
+{
+	const char *q = call->buf + call->req->query.off;
+	size_t qlen = call->req->query.len, klen, i;
+	char key[65], vstore[128], store[256];
+	struct buf v, b;
+	int hit;
+
+	/* The query is a slice of the request buffer, not a C string. */
+	for (klen = 0; qlen >= 4 && 4 + klen < qlen && q[4 + klen] != '&';)
+		klen++;
+	if (qlen < 5 || memcmp(q, "key=", 4) != 0 || klen == 0 ||
+	    klen >= sizeof(key)) {
+		bad_param(call, r, "Give key=K (1 to 64 of A-Z a-z 0-9 _ -).");
+		return;
+	}
+	for (i = 0; i < klen; i++) {
+		char c = q[4 + i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+			bad_param(call, r,
+			    "Give key=K (1 to 64 of A-Z a-z 0-9 _ -).");
+			return;
+		}
+		key[i] = c;
+	}
+	key[klen] = '\0';
+	buf_init_fixed(&v, vstore, sizeof(vstore));
+	hit = cache_get(hcache, "debug", key, &v);
+	if (hit != 1) {
+		buf_init_fixed(&v, vstore, sizeof(vstore));
+		(void)buf_printf(&v, "set by pid %ld", (long)getpid());
+		if (cache_set(hcache, "debug", key, v.data, v.len, 60) != 0) {
+			http_resp_error(r, 500,
+			    "The value could not be cached.", call->request_id);
+			return;
+		}
+	}
+	buf_init_fixed(&b, store, sizeof(store));
+	(void)buf_printf(&b, "{\"key\":\"%s\",\"hit\":%s,\"value\":\"", key,
+	    hit == 1 ? "true" : "false");
+	(void)buf_json_escape(&b, v.data, v.len);
+	(void)buf_puts(&b, "\"}");
+	(void)http_resp_set(r, 200, HTTP_RESP_JSON, b.data, b.len);
+}
+
+void handlers_attach(struct db *db, struct cache *cache)
+{
+	hcache = cache;
+	health_attach(db, cache);
+}
+
 /* Append only: an index is a route's identity in the scoreboard. */
 static const struct router_route routes[] = {
     {HTTP_METHOD_GET, "/health/live", h_health_live, ROUTER_AUTH_NONE,
@@ -172,6 +230,12 @@ static const struct router_route routes[] = {
         ROUTER_RATE_NONE, "debug_alloc", ROUTER_F_DEBUG},
     {HTTP_METHOD_POST, "/debug/echo", h_debug_echo, ROUTER_AUTH_NONE,
         ROUTER_RATE_NONE, "debug_echo", ROUTER_F_DEBUG | ROUTER_F_BODY},
+    {HTTP_METHOD_GET, "/health/ready", health_ready, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "health_ready", 0},
+    {HTTP_METHOD_GET, "/admin/health", health_admin, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "admin_health", 0},
+    {HTTP_METHOD_GET, "/debug/cache", h_debug_cache, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "debug_cache", ROUTER_F_DEBUG},
 };
 
 int handlers_init(const struct worker_ctx *ctx, struct router *r,
@@ -180,7 +244,8 @@ int handlers_init(const struct worker_ctx *ctx, struct router *r,
 	size_t n = sizeof(routes) / sizeof(routes[0]), i;
 
 	hctx = ctx;
-	if (router_init(r, routes, n, err, errlen) != 0)
+	if (router_init(r, routes, n, err, errlen) != 0 ||
+	    health_init(ctx, err, errlen) != 0)
 		return -1;
 	for (i = 0; i <= n; i++) {
 		const char *label =

@@ -38,7 +38,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "cache.h"
 #include "conn.h"
+#include "db.h"
 #include "handlers.h"
 #include "http_resp.h"
 #include "log.h"
@@ -70,6 +73,9 @@ struct worker {
 	sigset_t ours;       /* SIGTERM, SIGUSR1: blocked outside the sleep */
 	struct router router;
 	struct conn_loop loop;
+	struct db *db;
+	struct cache *cache;
+	uint64_t data_tick_us; /* next db_tick without a due attempt */
 };
 
 static void worker_exit(int code)
@@ -285,13 +291,31 @@ static void check_master(const struct worker *w)
 static int sleep_ms(const struct worker *w)
 {
 	int t = conn_next_timeout(&w->loop);
+	int d = db_next_timeout_ms(w->db, sb_clock_us());
 
 	if (t < 0 || t > WORKER_TICK_MS)
 		t = WORKER_TICK_MS;
+	if (d >= 0 && d < t)
+		t = d;
 	if (!w->closed && !w->accepting && w->pause_until_ms > w->loop.now_ms &&
 	    w->pause_until_ms - w->loop.now_ms < (uint64_t)t)
 		t = (int)(w->pause_until_ms - w->loop.now_ms);
 	return t;
+}
+
+/* The data layer's periodic work: reconnects when due, and a look at idle
+ * connections a few times a second. */
+#define WORKER_DATA_TICK_US 250000ULL
+
+static void data_tick(struct worker *w)
+{
+	uint64_t now_us = sb_clock_us();
+
+	if (now_us < w->data_tick_us && db_next_timeout_ms(w->db, now_us) != 0)
+		return;
+	db_tick(w->db, now_us);
+	cache_tick(w->cache);
+	w->data_tick_us = now_us + WORKER_DATA_TICK_US;
 }
 
 static void dispatch(struct worker *w, const struct epoll_event *ev, int n)
@@ -335,6 +359,7 @@ static _Noreturn void run(struct worker *w)
 		if (n > 0)
 			dispatch(w, ev, n);
 		conn_run_pending(&w->loop);
+		data_tick(w);
 		conn_expire(&w->loop);
 		conn_reap(&w->loop);
 		update_accepting(w);
@@ -345,6 +370,68 @@ static _Noreturn void run(struct worker *w)
 			worker_exit(0);
 		}
 	}
+}
+
+/* Cache events become the scoreboard's data-layer counters. */
+static void count_cache_event(void *arg, enum cache_event ev)
+{
+	static const int map[CACHE_EV_NEVENTS] = {
+	    [CACHE_EV_LOCAL_HIT] = SB_DATA_CACHE_LOCAL_HITS,
+	    [CACHE_EV_LOCAL_MISS] = SB_DATA_CACHE_LOCAL_MISSES,
+	    [CACHE_EV_REDIS_HIT] = SB_DATA_CACHE_REDIS_HITS,
+	    [CACHE_EV_REDIS_MISS] = SB_DATA_CACHE_REDIS_MISSES,
+	    [CACHE_EV_REDIS_ERROR] = SB_DATA_REDIS_ERRORS,
+	    [CACHE_EV_REDIS_RECONNECT] = SB_DATA_REDIS_RECONNECTS,
+	};
+	const struct worker *w = arg;
+
+	if ((unsigned)ev < CACHE_EV_NEVENTS)
+		(void)sb_data_count(w->ctx->sb, (enum sb_data_counter)map[ev]);
+}
+
+/* The worker's own database connections and Redis handle, opened after
+ * the fork and before the first client: a down database or Redis is no
+ * reason to exit (the requests that need the database get 503 until it
+ * is back; the cache is bypassed). */
+static void open_data(struct worker *w, const struct worker_ctx *ctx)
+{
+	struct cache_opts co = {
+	    .redis_url = ctx->cfg->redis_url,
+	    .connect_timeout_ms = ctx->cfg->redis_connect_timeout,
+	    .command_timeout_ms = ctx->cfg->redis_timeout,
+	    .retry_max_ms = ctx->cfg->redis_retry_max,
+	    .local_entries = ctx->cfg->cache_local_entries,
+	    .local_ttl_ms = ctx->cfg->cache_local_ttl,
+	    .on_event = count_cache_event,
+	    .arg = w,
+	};
+	char name[64], err[512];
+	struct buf b;
+	struct db_opts o = {
+	    .url = ctx->cfg->database_url,
+	    .read_url = ctx->cfg->database_read_url,
+	    .connect_timeout_ms = ctx->cfg->database_connect_timeout,
+	    .statement_timeout_ms = ctx->cfg->statement_timeout,
+	    .retry_max_ms = ctx->cfg->database_retry_max,
+	    .app_name = name,
+	    .sb = ctx->sb,
+	    .slot = ctx->slot,
+	};
+
+	buf_init_fixed(&b, name, sizeof(name));
+	(void)buf_printf(&b, "pacerd worker %u gen %llu", ctx->slot,
+	    (unsigned long long)ctx->generation);
+	if ((w->db = db_open(&o)) == NULL) {
+		log_errx("could not set up the database connection: out of "
+		         "memory");
+		worker_exit(1);
+	}
+	db_connect(w->db);
+	if ((w->cache = cache_open(&co, err, sizeof(err))) == NULL) {
+		log_errx("redis: %s", err);
+		worker_exit(2);
+	}
+	handlers_attach(w->db, w->cache);
 }
 
 /* Everything before the loop. Exits 2 on a broken invariant, 1 on a
@@ -366,6 +453,7 @@ static void setup(struct worker *w, const struct worker_ctx *ctx)
 		log_warnx("no random seed for request ids; using pid and time");
 	if (handlers_init(ctx, &w->router, &unmatched, err, sizeof(err)) != 0)
 		fatalx("route table: %s", err);
+	open_data(w, ctx);
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		log_err("epoll_create1");
 		worker_exit(1);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# health.sh - benchmark pacerd's GET /health/live against nginx answering a
-# fixed 200 on the same machine, with wrk.
+# health.sh - benchmark pacerd's GET /health/live (no I/O) and GET
+# /health/ready (one prepared query on the worker's PostgreSQL connection)
+# against nginx answering a fixed 200 on the same machine, with wrk.
 #
 # Usage: t/bench/health.sh [PACERD [PACERCTL]]   (or: make bench)
 #
@@ -8,10 +9,16 @@
 # and nginx, each on a free loopback port with the same number of worker
 # processes, both from private configurations in a temporary folder. Then
 # runs wrk (-t2 -c64 -d10s by default) against each, alternating, ROUNDS
-# times, and prints every run, the medians, the ratio pacerd/nginx (goal:
-# at least 0.6) and the CPU time each server spent per request (utime +
-# stime of the master and all its workers, from /proc, before and after a
-# run). Everything it started is stopped and removed on exit.
+# times, and prints every run (req/s, p50, p99), the medians, the ratios
+# pacerd/nginx (goal for /health/live: at least 0.6) and the CPU time each
+# server spent per request (utime + stime of the master and all its
+# workers, from /proc, before and after a run). Everything it started is
+# stopped and removed on exit.
+#
+# pacerd needs PostgreSQL and Redis: `make bench` runs this script under
+# t/harness/services.sh, which starts private ones and exports
+# PACER_TEST_DATABASE_URL and PACER_TEST_REDIS_URL (DATABASE_URL and
+# REDIS_URL work too).
 #
 # If pacerd cannot start (not built yet, a missing database...), it says
 # why and measures nginx alone. As root it installs wrk and nginx-light
@@ -34,6 +41,8 @@ KEEP=${KEEP:-0}
 cores=$(nproc 2>/dev/null || echo 2)
 WORKERS=${WORKERS:-$((cores < 2 ? 2 : cores))}
 TICK=$(getconf CLK_TCK)
+DB_URL=${PACER_TEST_DATABASE_URL:-${DATABASE_URL:-}}
+REDIS_URL_=${PACER_TEST_REDIS_URL:-${REDIS_URL:-redis://127.0.0.1:6379/0}}
 
 tmp=""
 pacerd_pid=""
@@ -135,7 +144,7 @@ cpu_ticks() {
 		# Field 4 is the ppid; fields 14-17 utime stime cutime cstime.
 		# The command name (field 2) may hold spaces: cut after ") ".
 		local s
-		read -r s <"$f" 2>/dev/null || continue
+		{ read -r s <"$f"; } 2>/dev/null || continue
 		s=${s##*) }
 		# shellcheck disable=SC2086
 		set -- $s
@@ -150,23 +159,34 @@ cpu_ticks() {
 	echo "$total"
 }
 
-# run_wrk NAME URL PID: one wrk run; appends "rps cpu_us" to $tmp/NAME.
+# run_wrk NAME URL PID: one wrk run; appends "rps cpu_us p50_ms p99_ms"
+# to $tmp/rps.NAME.
 run_wrk() {
-	local name=$1 url=$2 pid=$3 out before after reqs rps p99 errs cpu
+	local name=$1 url=$2 pid=$3 out before after reqs rps p50 p99 errs cpu
 	before=$(cpu_ticks "$pid")
 	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url")
 	after=$(cpu_ticks "$pid")
 	reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
 	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
 	errs=$(awk '/Non-2xx or 3xx responses:/ { n += $NF }
 		/Socket errors:/ { gsub(",", ""); n += $4 + $6 + $8 + $10 }
 		END { print n + 0 }' <<<"$out")
 	cpu=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="${reqs:-0}" \
 		'BEGIN { if (n > 0) printf "%.1f", t / hz / n * 1e6; else print "n/a" }')
-	printf 'round %d  %-7s %10.1f req/s  p99 %-9s errors %-6s cpu %s us/req\n' \
-		"$round" "$name" "${rps:-0}" "${p99:-?}" "$errs" "$cpu"
-	echo "${rps:-0} $cpu" >>"$tmp/rps.$name"
+	printf 'round %d  %-13s %10.1f req/s  p50 %-9s p99 %-9s errors %-6s cpu %s us/req\n' \
+		"$round" "$name" "${rps:-0}" "${p50:-?}" "${p99:-?}" "$errs" "$cpu"
+	echo "${rps:-0} $cpu $(to_ms "${p50:-0}") $(to_ms "${p99:-0}")" >>"$tmp/rps.$name"
+}
+
+# to_ms LATENCY: wrk's "812.00us", "1.20ms" or "2.01s" in milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) printf "%.3f", v / 1000;
+		else if (v ~ /ms$/) printf "%.3f", v + 0;
+		else if (v ~ /s$/) printf "%.3f", v * 1000;
+		else print "n/a" }'
 }
 
 median() { # median of column $2 of file $1
@@ -176,10 +196,27 @@ median() { # median of column $2 of file $1
 		      else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# show_median NAME: the medians of a server's runs.
+show_median() {
+	local f=$tmp/rps.$1
+	say "median  $(printf '%-13s' "$1") $(median "$f" 1) req/s, p50 $(median3 "$f" 3) ms, p99 $(median3 "$f" 4) ms, cpu $(median "$f" 2) us/req"
+}
+
+median3() { # as median, three decimals (latencies in ms)
+	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
+		END { if (NR == 0 || v[1] == "n/a") print "n/a";
+		      else if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
+		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 start_pacerd() {
 	local port=$1
 	if [[ ! -x $PACERD ]]; then
 		warn "no pacerd at $PACERD: build it first (make); measuring nginx alone"
+		return 1
+	fi
+	if [[ -z $DB_URL ]]; then
+		warn "no database: run through make bench (or set DATABASE_URL); measuring nginx alone"
 		return 1
 	fi
 	mkdir -p "$tmp/run"
@@ -198,6 +235,9 @@ start_pacerd() {
 		log_destination = file
 		log_file = '$tmp/pacerd.log'
 		log_level = warn
+		database_url = '$DB_URL'
+		redis_url = '$REDIS_URL_'
+		migrations_dir = '$here/../../sql'
 	EOF
 	"$PACERD" -D -f "$tmp/pacerd.conf" >"$tmp/pacerd.out" 2>&1 &
 	pacerd_pid=$!
@@ -259,23 +299,28 @@ main() {
 
 	say "pacer benchmark: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, $WORKERS workers each, $cores cores"
 	say "  pacerd GET http://127.0.0.1:$pport/health/live$( ((have_pacerd)) || echo ' (not running)')"
+	say "  pacerd GET http://127.0.0.1:$pport/health/ready (one row from PostgreSQL per request)"
 	say "  nginx  GET http://127.0.0.1:$nport/ (return 200 \"ok\")"
-	: >"$tmp/rps.pacerd"
+	: >"$tmp/rps.pacerd-live"
+	: >"$tmp/rps.pacerd-ready"
 	: >"$tmp/rps.nginx"
 	for ((round = 1; round <= ROUNDS; round++)); do
 		if ((have_pacerd)); then
-			run_wrk pacerd "http://127.0.0.1:$pport/health/live" "$pacerd_pid"
+			run_wrk pacerd-live "http://127.0.0.1:$pport/health/live" "$pacerd_pid"
+			run_wrk pacerd-ready "http://127.0.0.1:$pport/health/ready" "$pacerd_pid"
 		fi
 		run_wrk nginx "http://127.0.0.1:$nport/" "$nginx_pid"
 	done
 
 	mn=$(median "$tmp/rps.nginx" 1)
-	say "median  nginx   $mn req/s, cpu $(median "$tmp/rps.nginx" 2) us/req"
+	show_median nginx
 	if ((have_pacerd)); then
-		mp=$(median "$tmp/rps.pacerd" 1)
-		say "median  pacerd  $mp req/s, cpu $(median "$tmp/rps.pacerd" 2) us/req"
-		ratio=$(awk -v p="$mp" -v n="$mn" 'BEGIN { if (n > 0) printf "%.2f", p / n; else print "n/a" }')
-		say "ratio   pacerd/nginx = $ratio (goal: >= 0.60)"
+		for name in pacerd-live pacerd-ready; do
+			show_median "$name"
+			mp=$(median "$tmp/rps.$name" 1)
+			ratio=$(awk -v p="$mp" -v n="$mn" 'BEGIN { if (n > 0) printf "%.2f", p / n; else print "n/a" }')
+			say "ratio   $name/nginx = $ratio$([[ $name == pacerd-live ]] && echo ' (goal: >= 0.60)')"
+		done
 	else
 		say "pacerd  not measured (it did not start)"
 	fi

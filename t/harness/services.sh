@@ -19,12 +19,16 @@ usage() {
 usage: $0 start DIR
        $0 stop DIR
        $0 run [--keep] DIR -- COMMAND [ARGS...]
+       $0 pg-stop DIR | pg-start DIR
        $0 -h
 
 start  start PostgreSQL 15 and redis-server on 127.0.0.1 (free ports), state in DIR
        (an existing cluster in DIR is reused); writes the sourceable DIR/env:
          PACER_TEST_DATABASE_URL PACER_TEST_REDIS_URL PACER_TEST_PG_PORT PACER_TEST_REDIS_PORT
 stop   stop both services (idempotent); DIR is kept
+pg-stop, pg-start
+       stop PostgreSQL only (fast shutdown), or start it again on the same port
+       (outage tests: Redis and DIR/env stay as they are)
 run    start, run COMMAND with DIR/env exported, stop, exit with COMMAND's status.
        Without --keep DIR is a throwaway: it must be new, empty or made by this
        script, and is deleted afterwards. With --keep data persists between runs.
@@ -244,6 +248,19 @@ case ${1:-} in
     if [ "$1" = stop ]; then stop_services "$dir"; exit; fi
     refuse_if_running "$dir"
     start_services "$dir" || { stop_services "$dir" || true; exit 1; }
+    ;;
+  pg-stop | pg-start)
+    [ $# -eq 2 ] || { usage >&2; exit 2; }
+    dir=$(realpath -m -- "$2")
+    pgdata=$(pgdata_of "$dir")
+    [ -f "$pgdata/PG_VERSION" ] || { say "no PostgreSQL cluster for $dir"; exit 1; }
+    if [ "$1" = pg-stop ]; then
+      as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m fast -w -t 30 stop >>"$dir/pg.log" 2>&1 ||
+        { say "could not stop PostgreSQL ($pgdata)"; show_log "$dir/pg.log"; exit 1; }
+    else
+      (closefds; as_pg "$PGBIN/pg_ctl" -D "$pgdata" -w -t 30 start) >>"$dir/pg.log" 2>&1 ||
+        { say "could not start PostgreSQL ($pgdata)"; show_log "$dir/pg.log"; exit 1; }
+    fi
     ;;
   run) shift; cmd_run "$@" ;;
   *) usage >&2; exit 2 ;;

@@ -39,6 +39,9 @@ Test(netacl, default_list_allows_loopback_only)
 	cr_assert(not(match(&acl, "127.0.0.2")));
 	cr_assert(not(match(&acl, "10.0.0.1")));
 	cr_assert(not(match(&acl, "::2")));
+	cr_assert(netacl_match_str(&acl, "::ffff:127.0.0.1"));
+	cr_assert(not(netacl_match_str(&acl, "127.0.0.1:80")));
+	cr_assert(not(netacl_match_str(&acl, NULL)));
 	netacl_free(&acl);
 }
 
