@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <json-c/json.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,21 @@ Test(data, ready_and_admin_health_on_a_healthy_server, .timeout = 60)
 	cr_assert(eq(str, (char *)jstr(c, "status"), "healthy"), "%s", resp);
 	c = check_named(doc, "workers");
 	cr_assert(eq(str, (char *)jstr(c, "status"), "healthy"), "%s", resp);
+	{
+		/* Each worker's own connection, named after it. */
+		PGconn *pg = PQconnectdb(getenv("PACER_TEST_DATABASE_URL"));
+		PGresult *pr;
+
+		cr_assert(eq(int, PQstatus(pg), CONNECTION_OK));
+		pr = PQexec(pg,
+		    "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "application_name LIKE 'pacerd worker % gen 1'");
+		cr_assert(eq(int, PQresultStatus(pr), PGRES_TUPLES_OK));
+		ok = atoi(PQgetvalue(pr, 0, 0)) >= 1;
+		cr_assert(ok, "no connection named pacerd worker N gen 1");
+		PQclear(pr);
+		PQfinish(pg);
+	}
 	ok = json_object_object_get_ex(c, "duration_ms", NULL) &&
 	    json_object_object_get_ex(c, "metadata", NULL) &&
 	    json_object_object_get_ex(doc, "timestamp", NULL) &&
