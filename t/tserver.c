@@ -171,12 +171,40 @@ void ts_launch(struct ts *s)
 	s->pid = pid;
 }
 
+/* Whether the master logged that its whole first pool is up ("pacerd
+ * VERSION serving on ADDR: pid PID, ..."): a worker answers before its
+ * siblings are ready, and a worker lost before then fails the start.
+ * True as well when the master's log goes to another file. */
+static bool master_serving(const struct ts *s)
+{
+	char needle[64], *log = ts_log(s), *line;
+	bool found = false;
+
+	/* A test that sends the log elsewhere: nothing to wait for here. */
+	if (log == NULL || strstr(log, "master[") == NULL) {
+		free(log);
+		return true;
+	}
+	(void)snprintf(needle, sizeof(needle), ": pid %ld, ", (long)s->pid);
+	for (line = log; line != NULL && *line != '\0' && !found;) {
+		char *end = strchr(line, '\n'), *hit;
+
+		if (end != NULL)
+			*end = '\0';
+		hit = strstr(line, " serving on ");
+		found = hit != NULL && strstr(hit, needle) != NULL;
+		line = end != NULL ? end + 1 : NULL;
+	}
+	free(log);
+	return found;
+}
+
 void ts_await(struct ts *s)
 {
 	long long until = mono_ms() + 15000;
 
 	while (mono_ms() < until) {
-		if (ts_get(s->port, "/health/live") == 200)
+		if (ts_get(s->port, "/health/live") == 200 && master_serving(s))
 			return;
 		if (ts_wait_exit(s, 0))
 			break;

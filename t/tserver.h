@@ -41,7 +41,8 @@ void ts_init(struct ts *s, const char *extra);
 void ts_rewrite(struct ts *s, const char *extra);
 
 /* Start pacerd -D with stderr to s->log; wait until /health/live
- * answers (asserts on failure). */
+ * answers and the master has logged that its first pool is up (asserts
+ * on failure). */
 void ts_start(struct ts *s);
 
 /* ts_start in two steps, to start several masters at the same moment:
