@@ -5,13 +5,16 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +52,39 @@ out:
 	return ok;
 }
 
+/* A free port below the kernel's ephemeral range, so that restarting the
+ * server on it never finds it taken by some client's socket. */
+static int stable_port(void)
+{
+	unsigned lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int i;
+
+	if (f != NULL) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			lo = 32768;
+		(void)fclose(f);
+	}
+	if (lo < 11000)
+		return ts_free_port();
+	srand((unsigned)getpid() ^ (unsigned)real_ms());
+	for (i = 0; i < 200; i++) {
+		int port = 10000 + rand() % (int)(lo - 10000);
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+		    .sin_port = htons((uint16_t)port),
+		    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool ok = fd >= 0 &&
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		if (fd >= 0)
+			(void)close(fd);
+		if (ok)
+			return port;
+	}
+	return ts_free_port();
+}
+
 void tredis_start(struct tredis *r, const char *password)
 {
 	char port[16];
@@ -57,7 +93,7 @@ void tredis_start(struct tredis *r, const char *password)
 
 	if (r->dir == NULL) {
 		r->dir = tu_tmpdir();
-		r->port = ts_free_port();
+		r->port = stable_port();
 		cr_assert(asprintf(&r->log, "%s/redis.log", r->dir) > 0);
 	}
 	(void)snprintf(port, sizeof(port), "%d", r->port);

@@ -51,10 +51,16 @@ show_log() { # FILE [FIRST_LINE]: last 20 lines (of the part from FIRST_LINE on)
 }
 bind_failed() { tail -n +"$2" "$1" 2>/dev/null | grep -i 'address already in use' >/dev/null; }
 
-free_port() { # [EXCLUDE]: a random port in 20000..60999 that nothing accepts connections on
-  local p _
+# Ports below the kernel's ephemeral range: a server restarted on its port
+# (pg-start in the outage tests) must not find it taken by a client socket.
+ephemeral_low() { local lo; read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && echo "$lo" || echo 32768; }
+
+free_port() { # [EXCLUDE]: a random port in 10000..(ephemeral low - 1) that nothing accepts connections on
+  local p _ span
+  span=$(($(ephemeral_low) - 10000))
+  [ "$span" -gt 1000 ] || span=22768
   for _ in $(seq 100); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 41000))
+    p=$((10000 + (RANDOM * 32768 + RANDOM) % span))
     [ "$p" != "${1:-}" ] || continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
