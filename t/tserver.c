@@ -82,8 +82,7 @@ int ts_occupy_port(int port)
 	return fd;
 }
 
-/* A service URL from the harness (t/harness/services.sh). */
-static const char *harness_env(const char *name)
+const char *ts_env(const char *name)
 {
 	const char *v = getenv(name);
 
@@ -117,8 +116,8 @@ static void write_conf(struct ts *s, const char *extra)
 	    "redis_url = '%s'\n"
 	    "migrations_dir = '%s'\n"
 	    "%s",
-	    s->port, s->dir, s->dir, harness_env("PACER_TEST_DATABASE_URL"),
-	    harness_env("PACER_TEST_REDIS_URL"), PACER_TOP_SRCDIR "/sql",
+	    s->port, s->dir, s->dir, ts_env("PACER_TEST_DATABASE_URL"),
+	    ts_env("PACER_TEST_REDIS_URL"), PACER_TOP_SRCDIR "/sql",
 	    extra != NULL ? extra : "");
 	cr_assert(not(b.overflow));
 	p = tu_write(s->dir, "pacerd.conf.tmp", text);

@@ -24,6 +24,10 @@ struct ts {
 	int status;  /* waitpid status once reaped */
 };
 
+/* A variable the harness (t/harness/services.sh) exports, such as
+ * PACER_TEST_DATABASE_URL; asserts that it is set and not empty. */
+const char *ts_env(const char *name);
+
 /* A free TCP port on 127.0.0.1 (bound and released). */
 int ts_free_port(void);
 

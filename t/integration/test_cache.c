@@ -52,17 +52,6 @@ static uint64_t real_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static const char *need_env(const char *name)
-{
-	const char *v = getenv(name);
-
-	cr_assert(v != NULL && v[0] != '\0',
-	    "%s is not set: run the suite through make check, which starts the "
-	    "servers",
-	    name);
-	return v;
-}
-
 static void suite_init(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* as in a worker */
@@ -91,7 +80,7 @@ static struct cache_opts opts(const char *url, int64_t local_entries)
 static struct cache *open_harness(int64_t local_entries)
 {
 	struct cache_opts o =
-	    opts(need_env("PACER_TEST_REDIS_URL"), local_entries);
+	    opts(ts_env("PACER_TEST_REDIS_URL"), local_entries);
 	char err[256] = "";
 	struct cache *c = cache_open(&o, err, sizeof(err));
 
@@ -208,7 +197,7 @@ Test(cache, set_get_delete_round_trip_binary_safe)
 Test(cache, keys_are_namespaced_and_versioned_in_redis)
 {
 	struct cache *c = open_harness(16);
-	redisContext *r = own_redis(atoi(need_env("PACER_TEST_REDIS_PORT")));
+	redisContext *r = own_redis(atoi(ts_env("PACER_TEST_REDIS_PORT")));
 	char key[64], full[160];
 	long long ttl;
 
@@ -247,7 +236,7 @@ Test(cache, two_namespaces_do_not_collide)
 Test(cache, redis_honours_the_ttl)
 {
 	struct cache *c = open_harness(0);
-	redisContext *r = own_redis(atoi(need_env("PACER_TEST_REDIS_PORT")));
+	redisContext *r = own_redis(atoi(ts_env("PACER_TEST_REDIS_PORT")));
 	char key[64], full[160];
 	long long pttl;
 
@@ -423,7 +412,7 @@ Test(cache, a_wrong_password_is_an_outage_not_a_leak)
 	struct cache *c;
 
 	(void)snprintf(url, sizeof(url), "redis://:hunter2@127.0.0.1:%s/0",
-	    need_env("PACER_TEST_REDIS_PORT"));
+	    ts_env("PACER_TEST_REDIS_PORT"));
 	o = opts(url, 4);
 	c = cache_open(&o, err, sizeof(err));
 	cr_assert(not(eq(ptr, c, NULL)), "%s", err);

@@ -173,7 +173,7 @@ Test(data, ready_and_admin_health_on_a_healthy_server, .timeout = 60)
 	cr_assert(eq(str, (char *)jstr(c, "status"), "healthy"), "%s", resp);
 	{
 		/* Each worker's own connection, named after it. */
-		PGconn *pg = PQconnectdb(getenv("PACER_TEST_DATABASE_URL"));
+		PGconn *pg = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
 		PGresult *pr;
 
 		cr_assert(eq(int, PQstatus(pg), CONNECTION_OK));
@@ -479,6 +479,11 @@ Test(data, redis_killed_under_load_no_failed_request, .timeout = 120,
 	ts_init(&s, extra);
 	running = &s;
 	ts_start(&s);
+	/* A key outside the documented alphabet, or none, is a 400. */
+	cr_assert(eq(int, ts_get(s.port, "/debug/cache?key=a%2Fb"), 400));
+	cr_assert(eq(int, ts_get(s.port, "/debug/cache?key="), 400));
+	cr_assert(eq(int, ts_get(s.port, "/debug/cache"), 400));
+	cr_assert(eq(int, ts_get(s.port, "/debug/cache?k=x"), 400));
 	/* Load, with Redis killed in the middle. */
 	t0 = now_ms();
 	while (now_ms() - t0 < 3000) {
@@ -577,7 +582,7 @@ Test(data, read_replica_used_when_up_primary_when_not, .timeout = 60)
 
 	/* The harness's server as the replica: up. */
 	(void)snprintf(extra, sizeof(extra), "database_read_url = '%s'\n",
-	    getenv("PACER_TEST_DATABASE_URL"));
+	    ts_env("PACER_TEST_DATABASE_URL"));
 	ts_init(&s, extra);
 	ts_start(&s);
 	cr_assert(eq(str, (char *)replica_state(s.port), "up"));

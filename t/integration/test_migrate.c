@@ -29,19 +29,10 @@ static struct ts a, b;
 static char dbname[64], dburl[512], sqldir[512];
 static char *tmp;
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	cr_assert(v != NULL && v[0] != '\0',
-	    "%s is not set: run the suite through make check", name);
-	return v;
-}
-
 /* A statement on the harness's own database (CREATE/DROP DATABASE). */
 static void admin(const char *sql)
 {
-	PGconn *c = PQconnectdb(env("PACER_TEST_DATABASE_URL"));
+	PGconn *c = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
 	PGresult *r;
 
 	cr_assert(eq(int, PQstatus(c), CONNECTION_OK), "%s", PQerrorMessage(c));
@@ -131,7 +122,7 @@ static void setup(void)
 	(void)snprintf(dbname, sizeof(dbname), "pacer_mig_%ld_%u",
 	    (long)getpid(), seq++);
 	(void)snprintf(dburl, sizeof(dburl),
-	    "postgresql://pacer@127.0.0.1:%s/%s", env("PACER_TEST_PG_PORT"),
+	    "postgresql://pacer@127.0.0.1:%s/%s", ts_env("PACER_TEST_PG_PORT"),
 	    dbname);
 	{
 		char sql[128];

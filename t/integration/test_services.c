@@ -13,21 +13,11 @@
 
 #include "cfg.h"
 #include "cfg_keys.h"
-
-static const char *need_env(const char *name)
-{
-	const char *v = getenv(name);
-
-	cr_assert(v != NULL && v[0] != '\0',
-	    "%s is not set: run the suite through make check, which starts the "
-	    "servers",
-	    name);
-	return v;
-}
+#include "tserver.h"
 
 Test(services, postgresql_is_a_real_version_15_server)
 {
-	PGconn *c = PQconnectdb(need_env("PACER_TEST_DATABASE_URL"));
+	PGconn *c = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
 	PGresult *r;
 	int v;
 
@@ -66,8 +56,8 @@ Test(services, postgresql_is_a_real_version_15_server)
 
 Test(services, redis_is_a_real_server_with_expiry)
 {
-	const char *url = need_env("PACER_TEST_REDIS_URL");
-	const char *port = need_env("PACER_TEST_REDIS_PORT");
+	const char *url = ts_env("PACER_TEST_REDIS_URL");
+	const char *port = ts_env("PACER_TEST_REDIS_PORT");
 	struct timeval tv = {2, 0};
 	redisContext *c = redisConnectWithTimeout("127.0.0.1", atoi(port), tv);
 	redisReply *r;
@@ -101,12 +91,12 @@ Test(services, harness_urls_pass_the_config_checks)
 	char err[256];
 
 	cr_assert(eq(int,
-	              cfg_keys_check_pg_url(need_env("PACER_TEST_DATABASE_URL"),
+	              cfg_keys_check_pg_url(ts_env("PACER_TEST_DATABASE_URL"),
 	                  err, sizeof(err)),
 	              0),
 	    "%s", err);
 	cr_assert(eq(int,
-	              cfg_keys_check_redis_url(need_env("PACER_TEST_REDIS_URL"),
+	              cfg_keys_check_redis_url(ts_env("PACER_TEST_REDIS_URL"),
 	                  err, sizeof(err)),
 	              0),
 	    "%s", err);
