@@ -77,6 +77,22 @@ struct cfg {
 	/* admin */
 	char *admin_allow;
 	char *environment;
+	/* identity */
+	char *master_key_file;
+	bool auto_approve_users;
+	int64_t password_scrypt_ln;
+	int jwt_algorithm; /* enum cfg_jwt_alg */
+	char *jwt_issuer;
+	char *jwt_audience;
+	int64_t access_token_ttl;
+	int64_t refresh_token_ttl;
+	int64_t jwt_leeway;
+	/* rate limits */
+	int64_t rate_limit_auth;
+	/* HTTP security */
+	char *cors_allowed_origins;
+	char *tls_cert_file;
+	char *tls_key_file;
 	/* secrets and providers */
 	char *master_key;
 	char *strava_client_id;
@@ -100,6 +116,11 @@ struct cfg {
 	/* Names of the files read, owned here; origins point into them. */
 	char **files;
 	size_t nfiles;
+};
+
+enum cfg_jwt_alg {
+	CFG_JWT_HS256,
+	CFG_JWT_RS256,
 };
 
 enum cfg_access_format {

@@ -59,6 +59,12 @@ static const struct cfg_choice log_dests[] = {
     {NULL, 0},
 };
 
+static const struct cfg_choice jwt_algs[] = {
+    {"HS256", CFG_JWT_HS256},
+    {"RS256", CFG_JWT_RS256},
+    {NULL, 0},
+};
+
 static const struct cfg_choice facilities[] = {
     {"daemon", LOG_DAEMON},
     {"user", LOG_USER},
@@ -208,6 +214,51 @@ const struct cfg_key cfg_keys_table[] = {
 	{"environment", CFG_STRING, OFF(environment), "production", 0, 0, NULL, "PACER_ENVIRONMENT", 0,
 	 check_name, "Admin",
 	 "Name of this deployment (production, staging, ...) shown by /admin/health."},
+
+	/* identity */
+	{"master_key_file", CFG_STRING, OFF(master_key_file), "", 0, 0, NULL, NULL, CFG_ABSPATH | CFG_EMPTY_OK | CFG_RESTART,
+	 NULL, "Identity",
+	 "File holding the master key (base64 of 32 bytes), readable by its owner only; read when master_key (PACER_MASTER_KEY) is not set."},
+	{"auto_approve_users", CFG_BOOL, OFF(auto_approve_users), "off", 0, 0, NULL, NULL, 0,
+	 NULL, "Identity",
+	 "New accounts start active instead of pending (an admin approves pending ones)."},
+	{"password_scrypt_ln", CFG_INT, OFF(password_scrypt_ln), "14", 10, 20, NULL, NULL, 0,
+	 NULL, "Identity",
+	 "log2 of scrypt's N (with r=8, p=1) for passwords hashed from now on; each stored hash keeps its own parameters."},
+	{"jwt_algorithm", CFG_ENUM, OFF(jwt_algorithm), "HS256", 0, 0, jwt_algs, NULL, 0,
+	 NULL, "Identity",
+	 "Algorithm of signing keys made from now on (at the first start and by pacerctl jwt rotate): HS256 or RS256 (which publishes /.well-known/jwks.json)."},
+	{"jwt_issuer", CFG_STRING, OFF(jwt_issuer), "pacer", 0, 0, NULL, NULL, 0,
+	 NULL, "Identity",
+	 "The iss claim of access tokens; tokens with another issuer are refused."},
+	{"jwt_audience", CFG_STRING, OFF(jwt_audience), "pacer", 0, 0, NULL, NULL, 0,
+	 NULL, "Identity",
+	 "The aud claim of access tokens; tokens for another audience are refused."},
+	{"access_token_ttl", CFG_DURATION, OFF(access_token_ttl), "15min", MIN(1), HOUR(24), NULL, NULL, 0,
+	 NULL, "Identity",
+	 "Lifetime of an access token (JWT); a retired signing key still verifies for this long."},
+	{"refresh_token_ttl", CFG_DURATION, OFF(refresh_token_ttl), "30d", HOUR(1), HOUR(24 * 365), NULL, NULL, 0,
+	 NULL, "Identity",
+	 "Lifetime of a refresh token; each refresh issues a new one and spends the old."},
+	{"jwt_leeway", CFG_DURATION, OFF(jwt_leeway), "30s", 0, MIN(5), NULL, NULL, 0,
+	 NULL, "Identity",
+	 "Clock skew allowed when checking a token's exp and nbf."},
+
+	/* rate limits */
+	{"rate_limit_auth", CFG_INT, OFF(rate_limit_auth), "10", 0, 1000000, NULL, NULL, 0,
+	 NULL, "Rate limits",
+	 "Requests a minute one client address may make to the register, login and token endpoints; 0 turns the limit off."},
+
+	/* HTTP security */
+	{"cors_allowed_origins", CFG_STRING, OFF(cors_allowed_origins), "", 0, 0, NULL, NULL, CFG_EMPTY_OK,
+	 cfg_keys_check_origins, "HTTP security",
+	 "Origins (scheme://host[:port], separated by spaces or commas) whose browser pages may call the API, with credentials; empty allows none."},
+	{"tls_cert_file", CFG_STRING, OFF(tls_cert_file), "", 0, 0, NULL, NULL, CFG_ABSPATH | CFG_EMPTY_OK,
+	 NULL, "HTTP security",
+	 "PEM certificate chain for listen addresses marked tls; re-read on reload (a bad one keeps the old)."},
+	{"tls_key_file", CFG_STRING, OFF(tls_key_file), "", 0, 0, NULL, NULL, CFG_ABSPATH | CFG_EMPTY_OK,
+	 NULL, "HTTP security",
+	 "PEM private key of tls_cert_file; re-read on reload."},
 
 	/* secrets and providers */
 	{"master_key", CFG_STRING, OFF(master_key), "", 0, 0, NULL, "PACER_MASTER_KEY", CFG_SECRET | CFG_EMPTY_OK | CFG_RESTART,
@@ -465,6 +516,65 @@ int cfg_keys_check_admin_allow(const char *value, char *err, size_t errlen)
 	if (netacl_parse(&acl, value, err, errlen) != 0)
 		return -1;
 	netacl_free(&acl);
+	return 0;
+}
+
+/* One origin: http or https, a host of letters, digits, dots and dashes
+ * (or a bracketed IPv6 address) and an optional port; nothing after. */
+static int origin_valid(const char *o, size_t len)
+{
+	size_t i, h;
+
+	if (len > 7 && strncmp(o, "http://", 7) == 0)
+		i = 7;
+	else if (len > 8 && strncmp(o, "https://", 8) == 0)
+		i = 8;
+	else
+		return 0;
+	h = i;
+	if (o[i] == '[') {
+		while (i < len && o[i] != ']')
+			i++;
+		if (i == len)
+			return 0;
+		i++;
+	} else {
+		while (i < len && (isalnum((unsigned char)o[i]) ||
+		                      o[i] == '.' || o[i] == '-'))
+			i++;
+	}
+	if (i == h)
+		return 0;
+	if (i < len && o[i] == ':') {
+		size_t p = ++i;
+
+		while (i < len && isdigit((unsigned char)o[i]))
+			i++;
+		if (i == p || i - p > 5)
+			return 0;
+	}
+	return i == len;
+}
+
+int cfg_keys_check_origins(const char *value, char *err, size_t errlen)
+{
+	const char *p = value;
+
+	while (*p != '\0') {
+		size_t n;
+
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		n = strcspn(p, " ,\t");
+		if (n > 0 && !origin_valid(p, n)) {
+			(void)snprintf(err, errlen,
+			    "\"%.*s\" is not an origin (scheme://host[:port], "
+			    "http or https, no path)",
+			    (int)(n > 200 ? 200 : n), p);
+			return -1;
+		}
+		p += n;
+	}
 	return 0;
 }
 

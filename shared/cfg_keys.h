@@ -66,5 +66,8 @@ int cfg_keys_check_master_key(const char *value, char *err, size_t errlen);
 int cfg_keys_check_pg_url(const char *value, char *err, size_t errlen);
 int cfg_keys_check_redis_url(const char *value, char *err, size_t errlen);
 int cfg_keys_check_admin_allow(const char *value, char *err, size_t errlen);
+/* cors_allowed_origins: scheme://host[:port] entries, http or https, no
+ * path, separated by spaces or commas. */
+int cfg_keys_check_origins(const char *value, char *err, size_t errlen);
 
 #endif /* PACER_CFG_KEYS_H */

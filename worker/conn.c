@@ -784,6 +784,7 @@ static void conn_serve(struct conn_loop *l, struct conn *c)
 		call.match = &m;
 		call.request_id = c->rid;
 		call.client = c->client;
+		call.who = NULL;
 		m.route->handler(&call, r);
 	} else {
 		if (rc == 405 && http_resp_header(r, "Allow", m.allow) != 0)

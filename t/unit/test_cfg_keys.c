@@ -68,6 +68,19 @@ static const struct {
     {"watchdog_grace", "5s"},
     {"syslog_facility", "daemon"},
     {"syslog_ident", "pacerd"},
+    {"master_key_file", ""},
+    {"auto_approve_users", "off"},
+    {"password_scrypt_ln", "14"},
+    {"jwt_algorithm", "HS256"},
+    {"jwt_issuer", "pacer"},
+    {"jwt_audience", "pacer"},
+    {"access_token_ttl", "15min"},
+    {"refresh_token_ttl", "30d"},
+    {"jwt_leeway", "30s"},
+    {"rate_limit_auth", "10"},
+    {"cors_allowed_origins", ""},
+    {"tls_cert_file", ""},
+    {"tls_key_file", ""},
 };
 
 /* Lowest and highest accepted, and just outside each end. */
@@ -102,6 +115,11 @@ static const struct {
     {"cache_local_ttl", "0", "1h", "-1s", "2h"},
     {"redis_connect_timeout", "10ms", "1min", "9ms", "61s"},
     {"redis_timeout", "10ms", "1min", "9ms", "61s"},
+    {"password_scrypt_ln", "10", "20", "9", "21"},
+    {"access_token_ttl", "1min", "24h", "59s", "1441min"},
+    {"refresh_token_ttl", "1h", "365d", "59min", "8761h"},
+    {"jwt_leeway", "0", "5min", "-1s", "301s"},
+    {"rate_limit_auth", "0", "1000000", "-1", "1000001"},
 };
 
 #define LONG_VALUE "<a value of 9000 bytes>"
@@ -168,6 +186,20 @@ static const struct {
     {"access_log_format", "common", "\"common\" is not one of: combined, json"},
     {"debug_routes", "maybe", "is not a boolean"},
     {"watchdog_grace", "5", "is not a duration"},
+    {"master_key_file", "key.txt", "is not an absolute path"},
+    {"auto_approve_users", "sometimes", "is not a boolean"},
+    {"password_scrypt_ln", "16k", "is not an integer"},
+    {"jwt_algorithm", "none", "\"none\" is not one of: HS256, RS256"},
+    {"jwt_issuer", "", "must not be empty"},
+    {"jwt_audience", "", "must not be empty"},
+    {"access_token_ttl", "900", "is not a duration"},
+    {"refresh_token_ttl", "30 days", "is not a duration"},
+    {"jwt_leeway", "a bit", "is not a duration"},
+    {"rate_limit_auth", "10/min", "is not an integer"},
+    {"cors_allowed_origins", "https://app.example.com/",
+        "\"https://app.example.com/\" is not an origin"},
+    {"tls_cert_file", "cert.pem", "is not an absolute path"},
+    {"tls_key_file", "key.pem", "is not an absolute path"},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -37,17 +37,22 @@
 #define ROUTER_ALLOW_MAX 96  /* the Allow value, NUL included */
 #define ROUTER_MAX_ROUTES 63 /* routes in one table */
 
-/* Who may call a route (enforced by the auth middleware, later). */
+/* Who may call a route (enforced by the auth middleware, worker/auth/). */
 enum router_auth {
 	ROUTER_AUTH_NONE,    /* anyone */
-	ROUTER_AUTH_JWT,     /* a user's bearer token */
-	ROUTER_AUTH_API_KEY, /* an API key */
-	ROUTER_AUTH_ADMIN,   /* the admin token */
+	ROUTER_AUTH_JWT,     /* an active user's access token (JWT) only */
+	ROUTER_AUTH_USER,    /* an active user: access token or API key */
+	ROUTER_AUTH_ADMIN,   /* an admin (role admin or super_admin), by
+	                        access token or API key */
+	ROUTER_AUTH_OPTIONAL /* anyone; a credential, when sent, must be
+	                        valid and is passed on */
 };
 
-/* Which rate-limit bucket a call counts against (later). */
+/* Which rate-limit bucket a call counts against besides an API key's own
+ * quota and burst (which every call made with a key counts against). */
 enum router_rate {
 	ROUTER_RATE_NONE,
+	ROUTER_RATE_AUTH, /* public auth endpoints: per client address */
 };
 
 /* Route flags. */
@@ -56,6 +61,7 @@ enum router_rate {
 
 struct http_resp;
 struct router_call;
+struct auth_principal;
 
 /* A handler fills resp (status, body, headers); it never fails: errors
  * become 4xx/5xx responses. */
@@ -103,6 +109,9 @@ struct router_call {
 	const struct router_match *match;
 	const char *request_id; /* NUL-terminated */
 	const char *client;     /* numeric peer address, NUL-terminated */
+	/* Who called, as the auth middleware established it; NULL for a
+	 * route without authentication or an anonymous call. */
+	const struct auth_principal *who;
 };
 
 /*
