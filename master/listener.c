@@ -6,7 +6,8 @@
  * An empty host ("*:8080" or a bare port) binds the IPv6 wildcard as a
  * dual-stack socket, or the IPv4 wildcard when the host has no IPv6; a
  * named IPv6 address is bound IPv6-only so that "0.0.0.0:80, [::]:80"
- * works as written.
+ * works as written. An address marked tls only sets the listener's tls
+ * flag here; the master builds the TLS context (tls.c).
  */
 #include "listener.h"
 
@@ -96,6 +97,7 @@ fail:
 
 struct build {
 	int backlog;
+	bool tls; /* the address being added is marked tls */
 	struct listeners *old, *out;
 	char *err;
 	size_t errlen;
@@ -106,9 +108,17 @@ static int add_addr(struct build *bd, const struct addrinfo *ai)
 	struct listener *nv, *l;
 	size_t i;
 
-	for (i = 0; i < bd->out->n; i++)
-		if (same_addr(&bd->out->v[i], ai))
-			return 0; /* listed twice, or a name resolving twice */
+	for (i = 0; i < bd->out->n; i++) {
+		if (!same_addr(&bd->out->v[i], ai))
+			continue;
+		if (bd->out->v[i].tls != bd->tls) {
+			(void)snprintf(bd->err, bd->errlen,
+			    "%s is listed both with and without tls",
+			    bd->out->v[i].name);
+			return -1;
+		}
+		return 0; /* listed twice, or a name resolving twice */
+	}
 	nv = realloc(bd->out->v, (bd->out->n + 1) * sizeof(*nv));
 	if (nv == NULL) {
 		(void)snprintf(bd->err, bd->errlen, "out of memory");
@@ -121,6 +131,7 @@ static int add_addr(struct build *bd, const struct addrinfo *ai)
 	l->addrlen = ai->ai_addrlen;
 	listener_name(ai->ai_addr, ai->ai_addrlen, l->name, sizeof(l->name));
 	l->fd = -1;
+	l->tls = bd->tls;
 	for (i = 0; bd->old != NULL && i < bd->old->n; i++) {
 		if (same_addr(&bd->old->v[i], ai)) {
 			l->fd = bd->old->v[i].fd; /* taken back if we fail */
@@ -135,12 +146,13 @@ static int add_addr(struct build *bd, const struct addrinfo *ai)
 	return 0;
 }
 
-static int add_spec(const char *host, const char *port, void *arg)
+static int add_spec(const char *host, const char *port, bool tls, void *arg)
 {
 	struct build *bd = arg;
 	struct addrinfo hints, *res = NULL, *ai;
 	int rc, tried_v4 = 0;
 
+	bd->tls = tls;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
@@ -177,12 +189,12 @@ again:
 int listeners_open(const char *spec, int backlog, struct listeners *old,
     struct listeners *out, char *err, size_t errlen)
 {
-	struct build bd = {backlog, old, out, err, errlen};
+	struct build bd = {backlog, false, old, out, err, errlen};
 	size_t i, j;
 
 	out->v = NULL;
 	out->n = 0;
-	if (cfg_listen_foreach(spec, add_spec, &bd) != 0) {
+	if (cfg_listen_each(spec, add_spec, &bd) != 0) {
 		/* Give reused sockets back to old; close only what we bound. */
 		for (i = 0; i < out->n; i++) {
 			for (j = 0; old != NULL && j < old->n; j++)

@@ -12,6 +12,7 @@
 #ifndef PACER_LISTENER_H
 #define PACER_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -20,6 +21,7 @@ struct listener {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	char name[64]; /* "127.0.0.1:8080", "[::1]:8080" for messages */
+	bool tls;      /* marked tls in the config: HTTPS */
 };
 
 struct listeners {
@@ -32,7 +34,9 @@ struct listeners {
  * given backlog into *out, reusing the sockets of old whose address is the
  * same (old may be NULL; reused ones are moved out of old, whose remaining
  * sockets the caller closes with listeners_close once the new set is in
- * use). Sockets are non-blocking and close-on-exec. Returns 0, or -1 with
+ * use). Addresses marked tls have tls set (the same address listed with
+ * and without it is an error). Sockets are non-blocking and close-on-exec.
+ * Returns 0, or -1 with
  * the reason in err ("could not bind 127.0.0.1:80: Permission denied"),
  * in which case nothing of old was taken and *out is empty.
  */

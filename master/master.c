@@ -39,12 +39,16 @@
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
+#include "jwtkeys.h"
 #include "migrate.h"
 #include "pidfile.h"
 #include "privdrop.h"
+#include "rlshm.h"
 #include "sb.h"
+#include "secret.h"
 #include "sig.h"
 #include "spawn.h"
+#include "tls.h"
 #include "version.h"
 #include "worker.h"
 
@@ -88,6 +92,8 @@ struct master {
 	struct cfg *cfg;
 	struct listeners ls;
 	struct sb *sb;
+	struct rlshm *rl; /* rate-limit fallback counters, for good */
+	SSL_CTX *tls; /* built from the cert and key; NULL: no tls listener */
 	struct child *kids;
 	uint64_t generation;
 	int64_t min_spare, max_spare; /* the config's, moved by TTIN/TTOU */
@@ -113,6 +119,9 @@ struct master {
 	bool ready;      /* start-up reported */
 	bool reload_due; /* SIGHUP seen, not yet acted on (start-up) */
 	bool stopping, fast;
+	/* Loaded once at start-up (a restart key: SIGHUP never reloads it);
+	 * every generation's workers point at this copy. */
+	struct secret_key master_key;
 	char sb_path[PATH_MAX];
 };
 
@@ -219,6 +228,12 @@ static int prepare(struct master *m)
 	}
 	if (note[0] != '\0')
 		log_warnx("%s", note);
+	/* The message names what to set and the file's problem, never the
+	 * key or the file's content. */
+	if (secret_key_load(c, &m->master_key, err, sizeof(err)) != 0) {
+		fail_start(m, "%s", err);
+		return -1;
+	}
 	if (pidfile_read(c->pidfile, &running, err, sizeof(err)) == 0) {
 		fail_start(m, "already running as pid %d (pidfile %s)",
 		    (int)running, c->pidfile);
@@ -238,6 +253,15 @@ static int prepare(struct master *m)
 	        sizeof(err)) != 0) {
 		fail_start(m, "%s", err);
 		return -1;
+	}
+	if (cfg_listen_has_tls(c->listen)) {
+		if ((m->tls = tls_ctx_new(c->tls_cert_file, c->tls_key_file,
+		         err, sizeof(err))) == NULL) {
+			fail_start(m, "%s", err);
+			return -1;
+		}
+		tls_ctx_describe(m->tls, note, sizeof(note));
+		log_info("TLS certificate %s: %s", c->tls_cert_file, note);
 	}
 	if (open_access_log(m, c->access_log, &m->access_fd) != 0) {
 		fail_start(m, "could not open the access log %s: %s",
@@ -273,6 +297,14 @@ static int settle(struct master *m)
 		m->nslots = SB_MAX_SLOTS;
 	m->sb = sb_create(m->sb_path, m->nslots, m->pid, err, sizeof(err));
 	if (m->sb == NULL) {
+		fail_start(m, "%s", err);
+		return -1;
+	}
+	/* Once per master, not per reload: every generation's workers
+	 * count into the same table. */
+	m->rl =
+	    rlshm_create(RLSHM_ENTRIES, (int64_t)time(NULL), err, sizeof(err));
+	if (m->rl == NULL) {
 		fail_start(m, "%s", err);
 		return -1;
 	}
@@ -385,6 +417,7 @@ static int run_migrations(struct master *m, const struct cfg *c, bool startup,
 	struct migrate_result res = {0};
 	struct migrate_set set;
 	PGconn *conn = NULL;
+	char kid[JWTKEYS_KID_LEN + 1];
 	int rc = -1;
 
 	if (migrate_read_dir(migrate_dir_of(c), &set, err, errlen) != 0)
@@ -396,6 +429,16 @@ static int run_migrations(struct master *m, const struct cfg *c, bool startup,
 		goto out;
 	if (migrate_up(conn, &set, log_applied, NULL, &res, err, errlen) != 0)
 		goto out;
+	/* The first start makes the key that signs access tokens. */
+	switch (jwtkeys_ensure(conn, &m->master_key, c->jwt_algorithm, kid, err,
+	    errlen)) {
+	case 1:
+		log_info("made the first %s signing key, kid %s",
+		    jwtkeys_alg_name(c->jwt_algorithm), kid);
+		break;
+	case 0: break;
+	default: goto out;
+	}
 	m->schema_count = res.count;
 	m->schema_version = res.version;
 	if (startup || res.applied > 0)
@@ -448,7 +491,10 @@ static _Noreturn void child_start(struct master *m, uint32_t slot)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = m->cfg;
 	ctx.ls = &m->ls;
+	ctx.tls = m->tls;
 	ctx.sb = m->sb;
+	ctx.rlshm = m->rl;
+	ctx.master_key = &m->master_key;
 	ctx.slot = slot;
 	ctx.generation = m->generation;
 	ctx.request_limit =
@@ -995,10 +1041,43 @@ static struct cfg *reload_load(struct master *m)
 	return nc;
 }
 
+/*
+ * The TLS context of the new generation into *out: NULL when nc has no
+ * tls listener, a new one read from nc's files, or, when those do not
+ * load, the running one (a warning says why). Returns -1 (logged and
+ * recorded) only when there is none to keep.
+ */
+static int reload_tls(struct master *m, const struct cfg *nc, SSL_CTX **out)
+{
+	char err[1024], desc[256];
+
+	*out = NULL;
+	if (!cfg_listen_has_tls(nc->listen))
+		return 0;
+	*out =
+	    tls_ctx_new(nc->tls_cert_file, nc->tls_key_file, err, sizeof(err));
+	if (*out != NULL) {
+		tls_ctx_describe(*out, desc, sizeof(desc));
+		log_info("reload: TLS certificate %s: %s", nc->tls_cert_file,
+		    desc);
+		return 0;
+	}
+	if (m->tls != NULL) {
+		log_warnx("reload: %s; keeping the previous TLS certificate",
+		    err);
+		*out = m->tls;
+		return 0;
+	}
+	log_errx("%s", err);
+	reload_failed(m, err);
+	return -1;
+}
+
 static void reload(struct master *m)
 {
 	struct listeners nls = {0};
 	struct cfg *nc;
+	SSL_CTX *ntls = NULL;
 	char err[1024];
 	int afd = -1;
 	unsigned n, want = 0;
@@ -1015,12 +1094,18 @@ static void reload(struct master *m)
 		cfg_free(&nc);
 		return;
 	}
+	if (reload_tls(m, nc, &ntls) != 0) {
+		cfg_free(&nc);
+		return;
+	}
 	if (open_access_log(m, nc->access_log, &afd) != 0) {
 		(void)snprintf(err, sizeof(err),
 		    "could not open the access log %s: %s", nc->access_log,
 		    strerror(errno));
 		log_errx("%s", err);
 		reload_failed(m, err);
+		if (ntls != m->tls)
+			tls_ctx_free(&ntls);
 		cfg_free(&nc);
 		return;
 	}
@@ -1030,6 +1115,8 @@ static void reload(struct master *m)
 		reload_failed(m, err);
 		if (afd != -1)
 			(void)close(afd);
+		if (ntls != m->tls)
+			tls_ctx_free(&ntls);
 		cfg_free(&nc);
 		return;
 	}
@@ -1047,6 +1134,10 @@ static void reload(struct master *m)
 	if (m->access_fd != -1)
 		(void)close(m->access_fd);
 	m->access_fd = afd;
+	/* Old workers keep their own copy: the master's can go. */
+	if (ntls != m->tls)
+		tls_ctx_free(&m->tls);
+	m->tls = ntls;
 
 	for (i = 0; i < m->nslots; i++)
 		want += m->kids[i].pid != 0 &&
@@ -1229,14 +1320,17 @@ int master_run(const char *config_path, struct cfg *cfg, bool foreground)
 done:
 	daemon_ready(&m.ready_fd, 0, "start-up failed (see the log)");
 	listeners_close(&m.ls);
+	tls_ctx_free(&m.tls);
 	if (m.access_fd != -1)
 		(void)close(m.access_fd);
 	if (m.sb != NULL && sb_unlink(m.sb, err, sizeof(err)) != 0)
 		log_warnx("%s", err);
 	sb_close(&m.sb);
+	rlshm_destroy(&m.rl);
 	if (m.pidfd != -1)
 		pidfile_release(m.cfg->pidfile, &m.pidfd);
 	free(m.kids);
 	cfg_free(&m.cfg);
+	secret_wipe(&m.master_key, sizeof(m.master_key));
 	return m.exit_code;
 }

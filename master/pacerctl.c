@@ -16,7 +16,8 @@
  *
  * `migrate status` and `migrate up` talk to the database of the
  * configuration (database_url, migrations_dir) directly, with or without a
- * running pacerd; see migrate.h.
+ * running pacerd; see migrate.h. So do the identity commands `admin
+ * create`, `jwt rotate`, `jwt list` and `audit`; see ctlid.h.
  *
  * A pid read from a file is never trusted on its own (PostgreSQL's rule:
  * a pid number can be recycled by another program). Before any kill(2)
@@ -45,6 +46,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "ctlid.h"
 #include "log.h"
 #include "migrate.h"
 #include "pidfile.h"
@@ -133,9 +135,10 @@ static void usage(FILE *fp)
 	    "date, 3\n"
 	    "                 pending, 1 modified or missing or failed)\n"
 	    "  migrate up     apply the pending migrations\n"
+	    "%s"
 	    "\n"
 	    "See pacerctl(8).\n",
-	    DEFAULT_CONFIG);
+	    DEFAULT_CONFIG, ctlid_usage);
 }
 
 static int write_out(const struct buf *b)
@@ -779,6 +782,20 @@ out:
 	return rc;
 }
 
+/* admin, jwt, audit: the arguments first, so a usage error is one
+ * whatever the configuration; then the configuration's database. */
+static int cmd_identity(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctlid_args a;
+	int rc = ctlid_parse(argc, argv, &a);
+
+	if (rc != 0)
+		return rc;
+	if (load_config(ctl, true) != 0)
+		return CTL_FAILED;
+	return ctlid_run(&a, ctl->cfg);
+}
+
 static int parse_wait(const char *s, long *out)
 {
 	char *end;
@@ -811,6 +828,8 @@ static int run(struct ctl *ctl, int argc, char **argv)
 		return cmd_status(ctl, argc, argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return cmd_migrate(ctl, argc, argv);
+	if (ctlid_handles(cmd))
+		return cmd_identity(ctl, argc, argv);
 	if (strcmp(cmd, "configtest") != 0 && strcmp(cmd, "reload") != 0 &&
 	    strcmp(cmd, "stop") != 0 && strcmp(cmd, "graceful-stop") != 0 &&
 	    strcmp(cmd, "reopen") != 0 && strcmp(cmd, "pid") != 0) {

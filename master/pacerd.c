@@ -8,7 +8,8 @@
  * usage, could not start: among others an unreachable database or a
  * modified or failed migration), 2 fatal error reported by a worker (no
  * point in restarting before it is fixed). The configuration test (-t)
- * never connects to the database.
+ * never connects to the database; it loads the master key (and a tls
+ * listener's certificate), as start-up would.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -21,6 +22,8 @@
 #include "cfg.h"
 #include "log.h"
 #include "master.h"
+#include "secret.h"
+#include "tls.h"
 #include "version.h"
 
 #define DEFAULT_CONFIG PACER_SYSCONFDIR "/pacerd.conf"
@@ -79,6 +82,39 @@ static int print_buf(const struct buf *b)
 	return 0;
 }
 
+/* -t: a tls listener's certificate and key must load, as at start-up. */
+static int test_tls(const struct cfg *cfg)
+{
+	char err[1024];
+	SSL_CTX *ctx;
+
+	if (!cfg_listen_has_tls(cfg->listen))
+		return 0;
+	if ((ctx = tls_ctx_new(cfg->tls_cert_file, cfg->tls_key_file, err,
+	         sizeof(err))) == NULL) {
+		(void)fprintf(stderr, "pacerd: %s\n", err);
+		return 1;
+	}
+	tls_ctx_free(&ctx);
+	return 0;
+}
+
+/* -t: the master key must load, as at start-up; the message never holds
+ * the key. */
+static int test_master_key(const struct cfg *cfg)
+{
+	struct secret_key key;
+	char err[1024];
+	int rc = 0;
+
+	if (secret_key_load(cfg, &key, err, sizeof(err)) != 0) {
+		(void)fprintf(stderr, "pacerd: %s\n", err);
+		rc = 1;
+	}
+	secret_wipe(&key, sizeof(key));
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -121,8 +157,11 @@ int main(int argc, char **argv)
 		return 1;
 	switch (mode) {
 	case MODE_TEST:
-		(void)printf("pacerd: configuration ok: %s\n", path);
-		rc = 0;
+		rc = test_master_key(cfg);
+		if (test_tls(cfg) != 0)
+			rc = 1;
+		if (rc == 0)
+			(void)printf("pacerd: configuration ok: %s\n", path);
 		break;
 	case MODE_SHOW:
 		buf_init_dynamic(&out, (size_t)1024 * 1024);

@@ -912,6 +912,14 @@ static void cross_check(struct loader *ld)
 		    "workers and are for tests only",
 		    where2(c, "debug_routes", "listen", at, sizeof(at)),
 		    c->listen);
+	if (cfg_listen_has_tls(c->listen) &&
+	    (c->tls_cert_file[0] == '\0' || c->tls_key_file[0] == '\0'))
+		errs_add(ld->errs,
+		    "%slisten (%s) has a tls address but %s is not set; "
+		    "a tls listener needs tls_cert_file and tls_key_file",
+		    where(c, "listen", at, sizeof(at)), c->listen,
+		    c->tls_cert_file[0] == '\0' ? "tls_cert_file"
+		                                : "tls_key_file");
 }
 
 int cfg_load_buffer(struct cfg *cfg, const char *name, const char *data,
@@ -1065,11 +1073,26 @@ int cfg_dump(const struct cfg *cfg, struct buf *out)
 
 /* ------------------------------------------------------------------ listen */
 
-int cfg_listen_foreach(const char *listen,
-    int (*fn)(const char *host, const char *port, void *arg), void *arg)
+/* Whether the word at p (up to a separator) is the tls marker; *end gets
+ * the first byte after it. */
+static bool tls_marker(const char *p, const char **end)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncmp(p, "tls", 3) != 0 ||
+	    (p[3] != '\0' && p[3] != ',' && p[3] != ' ' && p[3] != '\t'))
+		return false;
+	*end = p + 3;
+	return true;
+}
+
+int cfg_listen_each(const char *listen,
+    int (*fn)(const char *host, const char *port, bool tls, void *arg),
+    void *arg)
 {
 	char item[300], host[300];
 	const char *p = listen;
+	bool tls;
 	int rc;
 
 	while (*p != '\0') {
@@ -1088,6 +1111,10 @@ int cfg_listen_foreach(const char *listen,
 			return -1;
 		memcpy(item, start, n);
 		item[n] = '\0';
+		/* "0.0.0.0:8443 tls": the marker belongs to the address
+		 * before it; a marker on its own is left to fn as a host
+		 * without a port. */
+		tls = strcmp(item, "tls") != 0 && tls_marker(p, &p);
 
 		if (item[0] == '[') { /* [v6]:port */
 			const char *close = strchr(item, ']');
@@ -1097,13 +1124,13 @@ int cfg_listen_foreach(const char *listen,
 			n = (size_t)(close - item - 1);
 			memcpy(host, item + 1, n);
 			host[n] = '\0';
-			rc = fn(host, close + 2, arg);
+			rc = fn(host, close + 2, tls, arg);
 		} else if ((colon = strrchr(item, ':')) == NULL) {
 			/* a bare port, or a host missing its port */
 			if (strspn(item, "0123456789") == strlen(item))
-				rc = fn("", item, arg);
+				rc = fn("", item, tls, arg);
 			else
-				rc = fn(item, "", arg);
+				rc = fn(item, "", tls, arg);
 		} else {
 			n = (size_t)(colon - item);
 			memcpy(host, item, n);
@@ -1112,10 +1139,45 @@ int cfg_listen_foreach(const char *listen,
 				host[0] = '\0';
 			else if (strchr(host, ':') != NULL)
 				return -1; /* IPv6 without brackets */
-			rc = fn(host, colon + 1, arg);
+			rc = fn(host, colon + 1, tls, arg);
 		}
 		if (rc != 0)
 			return rc;
 	}
 	return 0;
+}
+
+struct listen_plain {
+	int (*fn)(const char *host, const char *port, void *arg);
+	void *arg;
+};
+
+static int listen_plain(const char *host, const char *port, bool tls, void *arg)
+{
+	const struct listen_plain *lp = arg;
+
+	(void)tls;
+	return lp->fn(host, port, lp->arg);
+}
+
+int cfg_listen_foreach(const char *listen,
+    int (*fn)(const char *host, const char *port, void *arg), void *arg)
+{
+	struct listen_plain lp = {fn, arg};
+
+	return cfg_listen_each(listen, listen_plain, &lp);
+}
+
+/* cfg_listen_each callback: 1 at the first tls address. */
+static int is_tls(const char *host, const char *port, bool tls, void *arg)
+{
+	(void)host;
+	(void)port;
+	(void)arg;
+	return tls ? 1 : 0;
+}
+
+bool cfg_listen_has_tls(const char *listen)
+{
+	return cfg_listen_each(listen, is_tls, NULL) == 1;
 }

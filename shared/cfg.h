@@ -197,4 +197,14 @@ int cfg_value_string(const struct cfg *cfg, size_t i, struct buf *out);
 int cfg_listen_foreach(const char *listen,
     int (*fn)(const char *host, const char *port, void *arg), void *arg);
 
+/* The same with the tls marker: "0.0.0.0:8443 tls" calls fn with tls
+ * true for that address. A marker with no address before it reaches fn
+ * as the host "tls" with an empty port. */
+int cfg_listen_each(const char *listen,
+    int (*fn)(const char *host, const char *port, bool tls, void *arg),
+    void *arg);
+
+/* Whether some address of the `listen` value is marked tls. */
+bool cfg_listen_has_tls(const char *listen);
+
 #endif /* PACER_CFG_H */

@@ -84,7 +84,7 @@ const struct cfg_key cfg_keys_table[] = {
 	/* listening */
 	{"listen", CFG_STRING, OFF(listen), "127.0.0.1:8080", 0, 0, NULL, NULL, 0,
 	 cfg_keys_check_listen, "Listening",
-	 "Addresses to accept HTTP connections on, separated by commas: host:port, [ipv6]:port, *:port (every address) or a bare port."},
+	 "Addresses to accept HTTP connections on, separated by commas: host:port, [ipv6]:port, *:port (every address) or a bare port; the word tls after an address (0.0.0.0:8443 tls) serves HTTPS there, with tls_cert_file and tls_key_file."},
 	{"listen_backlog", CFG_INT, OFF(listen_backlog), "511", 1, 65535, NULL, NULL, CFG_RESTART,
 	 NULL, "Listening",
 	 "Length of the kernel's queue of connections not yet accepted (capped by net.core.somaxconn)."},
@@ -210,7 +210,7 @@ const struct cfg_key cfg_keys_table[] = {
 	/* admin */
 	{"admin_allow", CFG_STRING, OFF(admin_allow), "127.0.0.1/32 ::1/128", 0, 0, NULL, NULL, CFG_EMPTY_OK,
 	 cfg_keys_check_admin_allow, "Admin",
-	 "Client addresses (IPv4 or IPv6, with an optional /prefix) that may reach /admin/; empty closes /admin/ to everyone."},
+	 "Client addresses that may read /admin/health without an admin credential (IPv4 or IPv6, with an optional /prefix); an admin's access token or API key reads it from anywhere, and the rest of the admin API always takes one; empty: credentials only."},
 	{"environment", CFG_STRING, OFF(environment), "production", 0, 0, NULL, "PACER_ENVIRONMENT", 0,
 	 check_name, "Admin",
 	 "Name of this deployment (production, staging, ...) shown by /admin/health."},
@@ -222,7 +222,7 @@ const struct cfg_key cfg_keys_table[] = {
 	{"auto_approve_users", CFG_BOOL, OFF(auto_approve_users), "off", 0, 0, NULL, NULL, 0,
 	 NULL, "Identity",
 	 "New accounts start active instead of pending (an admin approves pending ones)."},
-	{"password_scrypt_ln", CFG_INT, OFF(password_scrypt_ln), "14", 10, 20, NULL, NULL, 0,
+	{"password_scrypt_ln", CFG_INT, OFF(password_scrypt_ln), "13", 10, 20, NULL, NULL, 0,
 	 NULL, "Identity",
 	 "log2 of scrypt's N (with r=8, p=1) for passwords hashed from now on; each stored hash keeps its own parameters."},
 	{"jwt_algorithm", CFG_ENUM, OFF(jwt_algorithm), "HS256", 0, 0, jwt_algs, NULL, 0,
@@ -386,6 +386,12 @@ static int check_one_listen(const char *host, const char *port, void *arg)
 		(void)snprintf(lc->err, lc->errlen, "more than 16 addresses");
 		return -1;
 	}
+	if (port[0] == '\0' && strcmp(host, "tls") == 0) {
+		(void)snprintf(lc->err, lc->errlen,
+		    "the tls marker must follow an address, as in "
+		    "\"0.0.0.0:8443 tls\"");
+		return -1;
+	}
 	if (port[0] == '\0') {
 		(void)snprintf(lc->err, lc->errlen, "\"%s\" has no port", host);
 		return -1;
@@ -539,8 +545,9 @@ static int origin_valid(const char *o, size_t len)
 			return 0;
 		i++;
 	} else {
-		while (i < len && (isalnum((unsigned char)o[i]) ||
-		                      o[i] == '.' || o[i] == '-'))
+		while (i < len &&
+		    (isalnum((unsigned char)o[i]) || o[i] == '.' ||
+		        o[i] == '-'))
 			i++;
 	}
 	if (i == h)

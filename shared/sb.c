@@ -214,7 +214,10 @@ static_assert(SB_HEADER_SIZE ==
             1024 + SB_MAX_ROUTES * 128 + SB_MAX_QUERIES * 256 &&
         SB_HEADER_SIZE % 64 == 0,
     "header is the first kilobyte, the routes and the queries");
-static_assert(SB_ABI_VERSION == 3, "this layout is ABI version 3");
+/* Version 4: the data counters gained SB_DATA_RATELIMIT_DENIED (in their
+ * reserved area; nothing moved). */
+static_assert(SB_ABI_VERSION == 4, "this layout is ABI version 4");
+static_assert(SB_DATA_NCOUNTERS == 10, "ABI 4 has 10 data counters");
 static_assert(offsetof(struct shm_header, pre) == 0 &&
         offsetof(struct shm_header, master_pid) == 24 &&
         offsetof(struct shm_header, generation) == 48 &&

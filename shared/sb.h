@@ -59,7 +59,7 @@
  * reserved area: a pacerctl refuses any version but its own, which is the
  * only protection an old pacerctl has against misreading a new file.
  */
-#define SB_ABI_VERSION 3u
+#define SB_ABI_VERSION 4u
 
 /* The pinned sizes (static_assert'ed in sb.c). A slot is a whole number
  * of 64-byte cache lines, so two workers never share a line. The header is
@@ -151,6 +151,8 @@ enum sb_data_counter {
 	SB_DATA_CACHE_REDIS_MISSES,
 	SB_DATA_REDIS_ERRORS, /* failed commands and connects */
 	SB_DATA_REDIS_RECONNECTS,
+	SB_DATA_RATELIMIT_DENIED, /* hits refused by a rate limit (429);
+	                             added in ABI version 4 */
 	SB_DATA_NCOUNTERS,
 };
 

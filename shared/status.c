@@ -617,6 +617,9 @@ static void prometheus_data(const struct snapshot *s, struct buf *out)
 	    {"pacer_redis_reconnects_total",
 	        "Redis connections re-opened after a loss.",
 	        SB_DATA_REDIS_RECONNECTS},
+	    {"pacer_ratelimit_denied_total",
+	        "Requests refused by a rate limit (429).",
+	        SB_DATA_RATELIMIT_DENIED},
 	};
 	double bounds[SB_HIST_NBUCKETS - 1];
 	const char *v[2];

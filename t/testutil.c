@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +68,15 @@ char *tu_write(const char *dir, const char *name, const char *content)
 	FILE *fp = fopen(path, "w");
 
 	if (fp == NULL || fputs(content, fp) == EOF || fclose(fp) != 0)
+		abort();
+	return path;
+}
+
+char *tu_master_key_file(const char *dir)
+{
+	char *path = tu_write(dir, "master.key", TU_MASTER_KEY "\n");
+
+	if (chmod(path, 0600) != 0)
 		abort();
 	return path;
 }

@@ -33,6 +33,15 @@ char *tu_write(const char *dir, const char *name, const char *content);
 /* A whole file, NUL-terminated (caller frees), or NULL. */
 char *tu_read(const char *path, size_t *len);
 
+/* The master key of test servers (the base64 of bytes 0..31), and a
+ * configuration line that sets it. pacerd refuses to start without one. */
+#define TU_MASTER_KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define TU_MASTER_KEY_CONF "master_key = '" TU_MASTER_KEY "'\n"
+
+/* Write TU_MASTER_KEY to dir/master.key with mode 0600, as an operator
+ * makes one for master_key_file; returns the path (caller frees). */
+char *tu_master_key_file(const char *dir);
+
 /* Path of a file in the source or build tree (caller frees). */
 char *tu_srcpath(const char *rel);
 char *tu_buildpath(const char *rel);

@@ -97,9 +97,12 @@ static void write_conf(struct ts *s, const char *extra)
 {
 	char text[8192];
 	struct buf b;
-	char *p;
+	char *p, *key;
 
 	buf_init_fixed(&b, text, sizeof(text));
+	/* The master key comes from a private file, as in production (a
+	 * test's extra can unset it: master_key_file = ''). */
+	key = tu_master_key_file(s->dir);
 	/* pacerd applies the migrations of the source tree to the
 	 * harness's database before it forks a worker. */
 	(void)buf_printf(&b,
@@ -115,10 +118,12 @@ static void write_conf(struct ts *s, const char *extra)
 	    "database_url = '%s'\n"
 	    "redis_url = '%s'\n"
 	    "migrations_dir = '%s'\n"
+	    "master_key_file = '%s'\n"
 	    "%s",
 	    s->port, s->dir, s->dir, ts_env("PACER_TEST_DATABASE_URL"),
-	    ts_env("PACER_TEST_REDIS_URL"), PACER_TOP_SRCDIR "/sql",
+	    ts_env("PACER_TEST_REDIS_URL"), PACER_TOP_SRCDIR "/sql", key,
 	    extra != NULL ? extra : "");
+	free(key);
 	cr_assert(not(b.overflow));
 	p = tu_write(s->dir, "pacerd.conf.tmp", text);
 	cr_assert(eq(int, rename(p, s->conf), 0));

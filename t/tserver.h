@@ -37,8 +37,9 @@ int ts_occupy_port(int port);
 
 /* Make the folder and write the config: the basics (listen, run_dir,
  * pidfile, small pool, fast timeouts, the harness's PostgreSQL and Redis,
- * the source tree's migrations) followed by extra (may be NULL), whose
- * later lines win. */
+ * the source tree's migrations, master_key_file naming dir/master.key
+ * (mode 0600, TU_MASTER_KEY)) followed by extra (may be NULL), whose later
+ * lines win. */
 void ts_init(struct ts *s, const char *extra);
 
 /* Rewrite the config (same basics, new extra) for a reload. */

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@
 
 struct cache {
 	struct cache_opts o; /* redis_url is not kept (it may hold secrets) */
+	uint64_t connects;   /* connections made, the first included */
 	/* where Redis is */
 	bool is_unix;
 	char *host; /* host name or address, or the socket path */
@@ -326,6 +328,7 @@ static int try_connect(struct cache *c)
 		return -1;
 	if (send_pending(c) == -1)
 		return -1;
+	c->connects++;
 	if (c->down) {
 		log_info("redis %s back after %u attempt%s", c->name,
 		    c->attempts, (c->attempts == 1) ? "" : "s");
@@ -693,6 +696,95 @@ int cache_del(struct cache *c, const char *ns, const char *key)
 	return 0;
 }
 
+/* ------------------------------------------------------------ counters */
+
+/* KEYS[1] the counter; ARGV: increment, ttl (ms), seed. Returns {count,
+ * ms left}. A key INCRBY creates has no ttl (PTTL -1): that is the first
+ * hit, which sets it. */
+static const char incr_script[] =
+    "if tonumber(ARGV[3]) > 0 then "
+    "redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2], 'NX') end "
+    "local n = redis.call('INCRBY', KEYS[1], ARGV[1]) "
+    "local t = redis.call('PTTL', KEYS[1]) "
+    "if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) "
+    "t = tonumber(ARGV[2]) end "
+    "return {n, t}";
+
+/* The script's SHA-1 in hex, as EVALSHA wants it; "" when it could not
+ * be computed (EVAL is used then). */
+static const char *incr_sha(void)
+{
+	static char hex[2 * 20 + 1];
+	static bool done;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+
+	if (done)
+		return hex;
+	done = true;
+	if (EVP_Digest(incr_script, sizeof(incr_script) - 1, md, &len,
+	        EVP_sha1(), NULL) != 1 ||
+	    len != 20)
+		return hex;
+	for (i = 0; i < len; i++)
+		(void)snprintf(hex + (size_t)2 * i, 3, "%02x", md[i]);
+	return hex;
+}
+
+/* Run the script: EVALSHA, then EVAL when Redis does not have it. NULL
+ * when the connection failed. */
+static redisReply *run_incr(struct cache *c, const char *rkey, size_t rlen,
+    int64_t by, int64_t ttl_ms, int64_t seed)
+{
+	const char *sha = incr_sha();
+	redisReply *r;
+
+	if (sha[0] != '\0') {
+		r = command(c, "EVALSHA %s 1 %b %lld %lld %lld", sha, rkey,
+		    rlen, (long long)by, (long long)ttl_ms, (long long)seed);
+		if (r == NULL || r->type != REDIS_REPLY_ERROR ||
+		    r->str == NULL || strncmp(r->str, "NOSCRIPT", 8) != 0)
+			return r;
+		freeReplyObject(r);
+	}
+	return command(c, "EVAL %s 1 %b %lld %lld %lld", incr_script, rkey,
+	    rlen, (long long)by, (long long)ttl_ms, (long long)seed);
+}
+
+int cache_incr(struct cache *c, const char *ns, const char *key, int64_t by,
+    int64_t ttl_ms, int64_t seed, int64_t *count, int64_t *ms_left)
+{
+	char rkey[CACHE_RKEY_MAX];
+	size_t rlen;
+	redisReply *r;
+	int rc = 0;
+
+	if (c == NULL || count == NULL || ms_left == NULL || by < 1 ||
+	    ttl_ms < 1 || seed < 0 || (rlen = make_key(ns, key, rkey)) == 0)
+		return -1;
+	if (!redis_ready(c) ||
+	    (r = run_incr(c, rkey, rlen, by, ttl_ms, seed)) == NULL)
+		return 0;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER) {
+		*count = r->element[0]->integer;
+		*ms_left = r->element[1]->integer;
+		rc = 1;
+	} else {
+		emit(c, CACHE_EV_REDIS_ERROR); /* refused: not counted */
+		log_debug("redis %s: counter %s refused: %.*s", c->name, rkey,
+		    (r->type == REDIS_REPLY_ERROR && r->str != NULL)
+		        ? (int)(r->len < 160 ? r->len : 160)
+		        : 12,
+		    (r->type == REDIS_REPLY_ERROR && r->str != NULL)
+		        ? r->str
+		        : "a bad reply");
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 /* ------------------------------------------------------------ the rest */
 
 void cache_tick(struct cache *c)
@@ -709,6 +801,11 @@ enum cache_redis_state cache_redis_state(const struct cache *c)
 const char *cache_last_error(const struct cache *c)
 {
 	return (c != NULL && c->rc == NULL) ? c->last_error : "";
+}
+
+uint64_t cache_connects(const struct cache *c)
+{
+	return c != NULL ? c->connects : 0;
 }
 
 const char *cache_redis_name(const struct cache *c)

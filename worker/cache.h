@@ -141,6 +141,25 @@ int cache_set(struct cache *c, const char *ns, const char *key, const void *val,
  * Redis is down or failed), or -1 for a bad ns or key. */
 int cache_del(struct cache *c, const char *ns, const char *key);
 
+/*
+ * An atomic fixed-window counter in Redis (the rate limiter's): add by
+ * (>= 1) to the integer at key and return the new value in *count and
+ * the milliseconds left before the key expires in *ms_left. The key gets
+ * ttl_ms (> 0) when this call creates it (its first hit), and keeps it
+ * afterwards. When seed > 0 and the key is absent, it first starts at
+ * seed (a count the caller knows from elsewhere, e.g. PostgreSQL). One
+ * round trip: a small Lua script (SET NX, INCRBY, PTTL, PEXPIRE) run by
+ * EVALSHA, loaded with EVAL when the server does not know it yet. The
+ * local table is not involved: a counter is only ever in Redis.
+ *
+ * Returns 1 when counted, 0 when Redis is down, failed or refused (an
+ * error reply, such as a key holding a non-integer; counted as
+ * CACHE_EV_REDIS_ERROR): nothing was counted and the caller falls back
+ * to counting elsewhere; -1 for a bad ns, key or argument.
+ */
+int cache_incr(struct cache *c, const char *ns, const char *key, int64_t by,
+    int64_t ttl_ms, int64_t seed, int64_t *count, int64_t *ms_left);
+
 /* From the worker's loop (each wake-up, or at least every 100 ms or so):
  * reconnect to Redis when the pause after a failure has passed. Cheap
  * when there is nothing to do. */
@@ -153,6 +172,11 @@ enum cache_redis_state cache_redis_state(const struct cache *c);
  * refused"), or "" while it is up. Borrowed until the next call on c; no
  * secrets. */
 const char *cache_last_error(const struct cache *c);
+
+/* How many times a Redis connection was made, the first included: a
+ * caller that keeps something in Redis that Redis may have lost (a
+ * restart) sees a new connection by this number changing. */
+uint64_t cache_connects(const struct cache *c);
 
 /* The Redis server as shown in logs: "host:port" or the socket path
  * (never the password). Borrowed for c's lifetime. */

@@ -24,6 +24,15 @@
  * put on the zombie list; its memory is freed by conn_reap() after the
  * batch, so a stale event finds a CLOSED conn, never freed memory.
  *
+ * TLS connections (listeners marked tls) take the same path: the
+ * handshake runs first, in the HEAD state under the header timer, its
+ * WANT_READ/WANT_WRITE turned into the epoll interest; then SSL_read and
+ * SSL_write stand in for recv and send (io_recv, io_send). OpenSSL may
+ * hold decrypted bytes epoll cannot see (SSL_pending): such a connection
+ * is queued with tls_kick set, so the loop's next turn reads them. Before
+ * a lingering close it sends close_notify (best effort, never waited
+ * for), then drains the socket below TLS.
+ *
  * Every byte count and every length here comes from the network; the
  * parser checks them against the configured limits before we act, and
  * the read buffer never grows past the largest valid request plus one
@@ -34,6 +43,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -42,7 +52,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "access_log.h"
+#include "auth.h"
+#include "cors.h"
 #include "log.h"
 #include "sb.h"
 
@@ -96,6 +111,13 @@ struct conn {
 	char rid[HTTP_RESP_ID_MAX + 1];
 	char client[SB_CLIENT_MAX];
 	bool loopback;
+
+	SSL *ssl;          /* a TLS connection's; NULL: plain */
+	uint32_t tls_want; /* what a blocked SSL call waits for */
+	bool tls_ready;    /* handshake done */
+	bool tls_failed;   /* a fatal TLS error: no close_notify */
+	bool tls_bye;      /* close_notify sent */
+	bool tls_kick;     /* queued to read bytes OpenSSL holds */
 };
 
 static void conn_process(struct conn_loop *l, struct conn *c);
@@ -222,6 +244,7 @@ static void pend_del(struct conn_loop *l, struct conn *c)
 		l->pend_tail = c->pprev;
 	c->pprev = c->pnext = NULL;
 	c->pending = false;
+	c->tls_kick = false;
 }
 
 static int set_events(struct conn_loop *l, struct conn *c, uint32_t events)
@@ -236,6 +259,144 @@ static int set_events(struct conn_loop *l, struct conn *c, uint32_t events)
 	}
 	c->events = events;
 	return 0;
+}
+
+/* ---- TLS ---------------------------------------------------------------- */
+
+/* After an SSL call that returned rc <= 0, say it as recv or send would:
+ * 0 at the peer's close_notify, -1 with errno (EAGAIN when the call must
+ * wait for c->tls_want). saved is errno right after the call. */
+static ssize_t tls_result(struct conn *c, int rc, int saved)
+{
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		c->tls_want = EPOLLIN;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_want = EPOLLOUT;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN: return 0;
+	case SSL_ERROR_SYSCALL:
+		c->tls_failed = true;
+		errno = saved != 0 ? saved : ECONNRESET;
+		return -1;
+	default:
+		c->tls_failed = true;
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+/* Why the last TLS call failed, for a debug line: OpenSSL's reason or the
+ * system's. Never anything of the key or the traffic. */
+static const char *tls_why(int saved)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	if (r != NULL)
+		return r;
+	return saved != 0 ? strerror(saved) : "connection closed";
+}
+
+/* Go on with the handshake. Returns 1 when it is done, 0 when it waits
+ * (the interest set says for what), -1 when it failed (close c). */
+static int tls_handshake(struct conn_loop *l, struct conn *c)
+{
+	int rc, saved;
+
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_do_handshake(c->ssl);
+	saved = errno;
+	if (rc == 1) {
+		c->tls_ready = true;
+		return set_events(l, c, EPOLLIN) == 0 ? 1 : -1;
+	}
+	if (tls_result(c, rc, saved) < 0 && would_block(errno))
+		return set_events(l, c, c->tls_want) == 0 ? 0 : -1;
+	/* Debug only: scanners and plain HTTP on this port are noise. */
+	log_debug("TLS handshake with %s failed: %s", c->client,
+	    tls_why(saved));
+	ERR_clear_error();
+	return -1;
+}
+
+/* Send close_notify once, without waiting for the peer's. */
+static void tls_bye(struct conn *c)
+{
+	if (c->ssl == NULL || !c->tls_ready || c->tls_failed || c->tls_bye)
+		return;
+	c->tls_bye = true;
+	ERR_clear_error();
+	(void)SSL_shutdown(c->ssl);
+	ERR_clear_error();
+}
+
+/* recv, or SSL_read on a TLS connection. */
+static ssize_t io_recv(struct conn *c, char *p, size_t n)
+{
+	ssize_t r;
+	int rc, saved;
+
+	if (c->ssl == NULL) {
+		do {
+			r = recv(c->fd, p, n, 0);
+		} while (r < 0 && errno == EINTR);
+		return r;
+	}
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_read(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+	saved = errno;
+	if (rc > 0)
+		return rc;
+	r = tls_result(c, rc, saved);
+	if (r < 0 && !would_block(errno))
+		log_debug("TLS read from %s: %s", c->client, tls_why(saved));
+	ERR_clear_error();
+	return r;
+}
+
+/* send, or SSL_write on a TLS connection (n > 0). */
+static ssize_t io_send(struct conn *c, const char *p, size_t n)
+{
+	ssize_t r;
+	int rc, saved;
+
+	if (c->ssl == NULL)
+		return send(c->fd, p, n, MSG_NOSIGNAL);
+	ERR_clear_error();
+	errno = 0;
+	rc = SSL_write(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+	saved = errno;
+	if (rc > 0)
+		return rc;
+	r = tls_result(c, rc, saved);
+	ERR_clear_error();
+	return r;
+}
+
+/* The interest of a parked reply: EPOLLOUT, unless TLS must read first. */
+static uint32_t write_events(const struct conn *c)
+{
+	return c->ssl != NULL && c->tls_want == EPOLLIN ? EPOLLIN : EPOLLOUT;
+}
+
+/* Decrypted bytes wait inside OpenSSL, where epoll cannot see them, and
+ * c waits for input: read them on the loop's next turn. */
+static void tls_check_pending(struct conn_loop *l, struct conn *c)
+{
+	if (c->ssl == NULL || !c->tls_ready || c->tls_failed || c->tls_bye ||
+	    c->pending ||
+	    (c->state != CS_HEAD && c->state != CS_BODY &&
+	        c->state != CS_IDLE) ||
+	    SSL_pending(c->ssl) <= 0)
+		return;
+	c->tls_kick = true;
+	pend_add(l, c);
 }
 
 static void free_wpend(struct conn *c)
@@ -262,6 +423,11 @@ static void conn_close(struct conn_loop *l, struct conn *c)
 		return;
 	timer_stop(l, c);
 	pend_del(l, c);
+	if (c->ssl != NULL) {
+		tls_bye(c);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	/* close() also removes fd from the epoll set: we never dup it. */
 	if (close(c->fd) != 0 && errno != EINTR)
 		log_debug("close of a connection from %s: %s", c->client,
@@ -331,11 +497,15 @@ static ssize_t conn_recv(struct conn_loop *l, struct conn *c)
 	}
 	if (c->rlen == c->rcap)
 		return -3;
-	do {
-		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0 && would_block(errno))
+	n = io_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen);
+	if (n < 0 && would_block(errno)) {
+		/* TLS may have to write before it can read (EPOLLOUT). */
+		if (c->ssl != NULL && set_events(l, c, c->tls_want) != 0)
+			return -1;
 		return -2;
+	}
+	if (n > 0 && c->ssl != NULL && set_events(l, c, EPOLLIN) != 0)
+		return -1;
 	if (n > 0)
 		c->rlen += (size_t)n;
 	return n;
@@ -347,7 +517,7 @@ static int send_some(struct conn *c, const char *p, size_t len, size_t *sent)
 {
 	*sent = 0;
 	while (*sent < len) {
-		ssize_t n = send(c->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
+		ssize_t n = io_send(c, p + *sent, len - *sent);
 
 		if (n > 0) {
 			*sent += (size_t)n;
@@ -448,6 +618,7 @@ static void conn_linger(struct conn_loop *l, struct conn *c)
 	pend_del(l, c);
 	free_rbufs(c);
 	free_wpend(c);
+	tls_bye(c); /* then the socket is drained below TLS */
 	if (shutdown(c->fd, SHUT_WR) != 0 || set_events(l, c, EPOLLIN) != 0) {
 		conn_close(l, c);
 		return;
@@ -487,6 +658,7 @@ static void conn_after_reply(struct conn_loop *l, struct conn *c)
 	free_rbufs(c);
 	set_state(l, c, CS_IDLE);
 	timer_start(l, c, l->graceful ? CONN_T_GRACE : CONN_T_KEEPALIVE);
+	tls_check_pending(l, c);
 }
 
 /* What became of the first attempt to write a reply (send_or_queue). */
@@ -502,7 +674,7 @@ static void conn_sent(struct conn_loop *l, struct conn *c, int rc)
 		conn_after_reply(l, c);
 		return;
 	}
-	if (set_events(l, c, EPOLLOUT) != 0) {
+	if (set_events(l, c, write_events(c)) != 0) {
 		conn_close(l, c);
 		return;
 	}
@@ -522,6 +694,8 @@ static void conn_writable(struct conn_loop *l, struct conn *c)
 	if (rc == 0) {
 		if (c->woff != before)
 			timer_start(l, c, CONN_T_SEND);
+		if (set_events(l, c, write_events(c)) != 0)
+			conn_close(l, c);
 		return;
 	}
 	timer_stop(l, c);
@@ -698,6 +872,7 @@ static void conn_reply(struct conn_loop *l, struct conn *c, size_t route)
 	m.http10 = c->head_ok && c->req.version_minor == 0;
 	m.head = c->head_ok && c->req.method == HTTP_METHOD_HEAD;
 	m.now = time(NULL);
+	m.tls = c->ssl != NULL;
 	m.keep_alive = !c->close_after && c->head_ok && c->req.keep_alive &&
 	    !r->close && !stopping && cfg->keepalive_timeout > 0 &&
 	    (cfg->keepalive_requests <= 0 ||
@@ -769,6 +944,7 @@ static void conn_serve(struct conn_loop *l, struct conn *c)
 	struct http_resp *r = &l->resp;
 	struct router_match m;
 	struct router_call call;
+	struct auth_principal who;
 	int rc;
 
 	timer_stop(l, c);
@@ -776,7 +952,10 @@ static void conn_serve(struct conn_loop *l, struct conn *c)
 	http_resp_reset(r);
 	rc = router_match(l->router, c->req.method, c->rbuf + c->req.path.off,
 	    c->req.path.len, hide_debug(l, c) ? ROUTER_F_DEBUG : 0, &m);
-	if (rc == 0 && c->early == 0) {
+	if (cors_apply(l->cfg->cors_allowed_origins, &c->req, c->rbuf,
+	        l->router, hide_debug(l, c) ? ROUTER_F_DEBUG : 0, c->rid, r)) {
+		/* a preflight, answered before authentication */
+	} else if (rc == 0 && c->early == 0) {
 		call.req = &c->req;
 		call.buf = c->rbuf;
 		call.body = http_body(&c->req, c->rbuf, &c->chunked);
@@ -785,7 +964,8 @@ static void conn_serve(struct conn_loop *l, struct conn *c)
 		call.request_id = c->rid;
 		call.client = c->client;
 		call.who = NULL;
-		m.route->handler(&call, r);
+		if (auth_gate(&call, r, &who))
+			m.route->handler(&call, r);
 	} else {
 		if (rc == 405 && http_resp_header(r, "Allow", m.allow) != 0)
 			log_errx("request %s: could not add Allow", c->rid);
@@ -894,6 +1074,14 @@ static void conn_readable(struct conn_loop *l, struct conn *c)
 	if (c->pending ||
 	    (c->state != CS_HEAD && c->state != CS_BODY && c->state != CS_IDLE))
 		return;
+	if (c->ssl != NULL && !c->tls_ready) {
+		int hs = tls_handshake(l, c);
+
+		if (hs < 0)
+			conn_close(l, c);
+		if (hs <= 0)
+			return;
+	}
 	n = conn_recv(l, c);
 	if (n == -2)
 		return;
@@ -928,6 +1116,7 @@ static void conn_readable(struct conn_loop *l, struct conn *c)
 			timer_start(l, c, CONN_T_HEADER);
 	}
 	conn_process(l, c);
+	tls_check_pending(l, c);
 }
 
 /* ---- the loop's entry points -------------------------------------------- */
@@ -959,8 +1148,25 @@ static void client_name(struct conn *c, const struct sockaddr *sa,
 		memcpy(c->client, "-", 2);
 }
 
+/* A server-side SSL on fd, or NULL. */
+static SSL *tls_new(const struct conn_loop *l, int fd)
+{
+	SSL *ssl;
+
+	ERR_clear_error();
+	if (l->ctx->tls == NULL || (ssl = SSL_new(l->ctx->tls)) == NULL)
+		return NULL;
+	if (SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
 void conn_accepted(struct conn_loop *l, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool loopback)
+    socklen_t salen, bool loopback, bool tls)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct conn *c = calloc(1, sizeof(*c));
@@ -981,11 +1187,19 @@ void conn_accepted(struct conn_loop *l, int fd, const struct sockaddr *sa,
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
 		log_debug("TCP_NODELAY on a connection from %s: %s", c->client,
 		    strerror(errno));
+	if (tls && (c->ssl = tls_new(l, fd)) == NULL) {
+		log_errx("could not set up TLS for a connection from %s",
+		    c->client);
+		(void)close(fd);
+		free(c);
+		return;
+	}
 	ev.data.ptr = c;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 ||
 	    req_begin(l, c) != 0) {
 		log_err("could not watch a connection from %s", c->client);
 		(void)close(fd);
+		SSL_free(c->ssl);
 		free(c->hdrs);
 		free(c);
 		return;
@@ -1007,9 +1221,16 @@ void conn_run_pending(struct conn_loop *l)
 	for (c = l->pend_head; c != NULL; c = c->pnext)
 		n++;
 	while (n-- > 0 && (c = l->pend_head) != NULL) {
+		bool kick = c->tls_kick;
+
 		pend_del(l, c);
+		if (kick) {
+			conn_readable(l, c);
+			continue;
+		}
 		if (c->state == CS_HEAD || c->state == CS_BODY)
 			conn_process(l, c);
+		tls_check_pending(l, c);
 	}
 }
 

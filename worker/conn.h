@@ -120,9 +120,11 @@ void conn_loop_now(struct conn_loop *l);
 
 /* A connection was accepted on fd (non-blocking, close-on-exec) from sa;
  * loopback says whether its listener is a loopback address (debug routes
- * are served only there). Takes fd in every case. */
+ * are served only there), tls whether it is marked tls (the connection
+ * then speaks TLS with an SSL of ctx->tls; the handshake must be done
+ * within header_timeout). Takes fd in every case. */
 void conn_accepted(struct conn_loop *l, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool loopback);
+    socklen_t salen, bool loopback, bool tls);
 
 /* epoll reported events for a connection (src->kind CONN_SRC_CONN). */
 void conn_event(struct conn_loop *l, struct conn_src *src, uint32_t events);

@@ -19,9 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "health.h"
 #include "http_resp.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "sb.h"
 #include "status.h"
 
@@ -212,10 +214,83 @@ static void h_debug_cache(const struct router_call *call, struct http_resp *r)
 	(void)http_resp_set(r, 200, HTTP_RESP_JSON, b.data, b.len);
 }
 
+/* The value of query parameter name as a C string of [A-Za-z0-9_.:-]
+ * into dst (n bytes); -1 when absent, empty, too long or other bytes. */
+static int query_word(const struct router_call *call, const char *name,
+    char *dst, size_t n)
+{
+	const char *q = call->buf + call->req->query.off;
+	size_t qlen = call->req->query.len, nlen = strlen(name), i = 0, k;
+
+	while (i < qlen) {
+		size_t end = i;
+
+		while (end < qlen && q[end] != '&')
+			end++;
+		if (end - i > nlen + 1 && end - i - nlen - 1 < n &&
+		    memcmp(q + i, name, nlen) == 0 && q[i + nlen] == '=') {
+			for (k = i + nlen + 1; k < end; k++) {
+				char c = q[k];
+
+				if (!((c >= 'a' && c <= 'z') ||
+				        (c >= 'A' && c <= 'Z') ||
+				        (c >= '0' && c <= '9') || c == '_' ||
+				        c == '.' || c == ':' || c == '-'))
+					return -1;
+				dst[k - i - nlen - 1] = c;
+			}
+			dst[end - i - nlen - 1] = '\0';
+			return 0;
+		}
+		i = end + 1;
+	}
+	return -1;
+}
+
+/* /debug/ratelimit?id=X&limit=N&window=S[&seed=N][&origin=T]: count one
+ * hit of bucket ("debug", X) and answer the verdict (200) or the refusal
+ * (429), with the rate-limit headers. For the rate limiter's tests. */
+static void h_debug_ratelimit(const struct router_call *call,
+    struct http_resp *r)
+{
+	long long limit = query_number(call, "limit", 1000000000LL),
+	          window = query_number(call, "window", RLSHM_WINDOW_MAX),
+	          seed = query_number(call, "seed", 1000000000LL),
+	          origin = query_number(call, "origin", 4000000000LL);
+	struct rl_verdict v;
+	char id[65], store[320];
+	struct buf b;
+
+	if (query_word(call, "id", id, sizeof(id)) != 0 || limit < 1 ||
+	    window < 1 ||
+	    ratelimit_hit("debug", id, limit, window, origin < 0 ? 0 : origin,
+	        seed < 0 ? 0 : seed, &v) != 0) {
+		bad_param(call, r,
+		    "Give id=X (1 to 64 of A-Z a-z 0-9 _ . : -), limit=N, "
+		    "window=S, optionally seed=N and origin=T.");
+		return;
+	}
+	if (!v.allowed) {
+		ratelimit_deny(call, r, &v);
+		return;
+	}
+	buf_init_fixed(&b, store, sizeof(store));
+	(void)buf_printf(&b,
+	    "{\"allowed\":true,\"local\":%s,\"failed_open\":%s,"
+	    "\"limit\":%lld,\"count\":%lld,\"remaining\":%lld,"
+	    "\"reset\":%lld,\"pid\":%ld}",
+	    v.local ? "true" : "false", v.failed_open ? "true" : "false",
+	    (long long)v.limit, (long long)v.count, (long long)v.remaining,
+	    (long long)v.reset_s, (long)getpid());
+	(void)http_resp_set(r, 200, HTTP_RESP_JSON, b.data, b.len);
+	ratelimit_headers(r, &v);
+}
+
 void handlers_attach(struct db *db, struct cache *cache)
 {
 	hcache = cache;
 	health_attach(db, cache);
+	auth_attach(db, cache);
 }
 
 /* Append only: an index is a route's identity in the scoreboard. */
@@ -232,10 +307,51 @@ static const struct router_route routes[] = {
         ROUTER_RATE_NONE, "debug_echo", ROUTER_F_DEBUG | ROUTER_F_BODY},
     {HTTP_METHOD_GET, "/health/ready", health_ready, ROUTER_AUTH_NONE,
         ROUTER_RATE_NONE, "health_ready", 0},
-    {HTTP_METHOD_GET, "/admin/health", health_admin, ROUTER_AUTH_NONE,
+    {HTTP_METHOD_GET, "/admin/health", health_admin, ROUTER_AUTH_OPTIONAL,
         ROUTER_RATE_NONE, "admin_health", 0},
     {HTTP_METHOD_GET, "/debug/cache", h_debug_cache, ROUTER_AUTH_NONE,
         ROUTER_RATE_NONE, "debug_cache", ROUTER_F_DEBUG},
+    /* identity (worker/auth/) */
+    {HTTP_METHOD_POST, "/api/auth/register", auth_h_register, ROUTER_AUTH_NONE,
+        ROUTER_RATE_AUTH, "auth_register", ROUTER_F_BODY},
+    {HTTP_METHOD_POST, "/api/auth/login", auth_h_login, ROUTER_AUTH_NONE,
+        ROUTER_RATE_AUTH, "auth_login", ROUTER_F_BODY},
+    {HTTP_METHOD_POST, "/oauth/token", auth_h_oauth_token, ROUTER_AUTH_NONE,
+        ROUTER_RATE_AUTH, "oauth_token", ROUTER_F_BODY},
+    {HTTP_METHOD_POST, "/api/auth/refresh", auth_h_refresh, ROUTER_AUTH_NONE,
+        ROUTER_RATE_AUTH, "auth_refresh", ROUTER_F_BODY},
+    {HTTP_METHOD_POST, "/api/auth/logout", auth_h_logout, ROUTER_AUTH_JWT,
+        ROUTER_RATE_NONE, "auth_logout", 0},
+    {HTTP_METHOD_GET, "/api/me", auth_h_me, ROUTER_AUTH_USER, ROUTER_RATE_NONE,
+        "me", 0},
+    {HTTP_METHOD_GET, "/.well-known/jwks.json", auth_h_jwks, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "jwks", 0},
+    {HTTP_METHOD_POST, "/api/keys", auth_h_keys_create, ROUTER_AUTH_JWT,
+        ROUTER_RATE_NONE, "keys_create", 0},
+    {HTTP_METHOD_GET, "/api/keys", auth_h_keys_list, ROUTER_AUTH_USER,
+        ROUTER_RATE_NONE, "keys_list", 0},
+    {HTTP_METHOD_DELETE, "/api/keys/{id}", auth_h_keys_delete, ROUTER_AUTH_JWT,
+        ROUTER_RATE_NONE, "keys_delete", 0},
+    {HTTP_METHOD_GET, "/debug/ratelimit", h_debug_ratelimit, ROUTER_AUTH_NONE,
+        ROUTER_RATE_NONE, "debug_ratelimit", ROUTER_F_DEBUG},
+    /* the admin API (worker/auth/admin.c) */
+    {HTTP_METHOD_GET, "/admin/users", auth_h_admin_users, ROUTER_AUTH_ADMIN,
+        ROUTER_RATE_NONE, "admin_users", 0},
+    {HTTP_METHOD_POST, "/admin/users/{id}/approve", auth_h_admin_approve,
+        ROUTER_AUTH_ADMIN, ROUTER_RATE_NONE, "admin_user_approve", 0},
+    {HTTP_METHOD_POST, "/admin/users/{id}/suspend", auth_h_admin_suspend,
+        ROUTER_AUTH_ADMIN, ROUTER_RATE_NONE, "admin_user_suspend", 0},
+    {HTTP_METHOD_POST, "/admin/users/{id}/activate", auth_h_admin_activate,
+        ROUTER_AUTH_ADMIN, ROUTER_RATE_NONE, "admin_user_activate", 0},
+    {HTTP_METHOD_POST, "/admin/users/{id}/keys", auth_h_admin_key_create,
+        ROUTER_AUTH_ADMIN, ROUTER_RATE_NONE, "admin_key_provision",
+        ROUTER_F_BODY},
+    {HTTP_METHOD_DELETE, "/admin/keys/{id}", auth_h_admin_key_delete,
+        ROUTER_AUTH_ADMIN, ROUTER_RATE_NONE, "admin_key_revoke", 0},
+    {HTTP_METHOD_GET, "/admin/audit", auth_h_admin_audit, ROUTER_AUTH_ADMIN,
+        ROUTER_RATE_NONE, "admin_audit", 0},
+    {HTTP_METHOD_POST, "/admin/setup", auth_h_admin_setup, ROUTER_AUTH_NONE,
+        ROUTER_RATE_AUTH, "admin_setup", ROUTER_F_BODY},
 };
 
 int handlers_init(const struct worker_ctx *ctx, struct router *r,
@@ -245,7 +361,8 @@ int handlers_init(const struct worker_ctx *ctx, struct router *r,
 
 	hctx = ctx;
 	if (router_init(r, routes, n, err, errlen) != 0 ||
-	    health_init(ctx, err, errlen) != 0)
+	    health_init(ctx, err, errlen) != 0 ||
+	    auth_init(ctx, err, errlen) != 0)
 		return -1;
 	for (i = 0; i <= n; i++) {
 		const char *label =

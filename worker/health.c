@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "http_resp.h"
 #include "log.h"
@@ -352,12 +353,16 @@ void health_admin(const struct router_call *call, struct http_resp *r)
 	enum level lv = HEALTHY, c;
 	char stamp[32];
 
-	if (!netacl_match_str(&admin_acl, call->client)) {
+	/* The route takes an optional credential: the middleware has set
+	 * call->who when a valid one came. */
+	if (!netacl_match_str(&admin_acl, call->client) &&
+	    !auth_is_admin(call->who)) {
 		log_warnx("request %s: /admin/health refused to %s (not in "
-		          "admin_allow)",
+		          "admin_allow, no admin credential)",
 		    call->request_id, call->client);
 		http_resp_error(r, 403,
-		    "This address may not use /admin/ (see admin_allow).",
+		    "This address may not read /admin/health without an "
+		    "admin's access token or API key (see admin_allow).",
 		    call->request_id);
 		return;
 	}

@@ -11,8 +11,10 @@
  *                       message, duration and metadata; the overall
  *                       status is healthy, degraded (Redis away: the
  *                       service works without its cache; or some workers
- *                       without the database) or unhealthy (503). Only
- *                       clients in admin_allow; others get 403.
+ *                       without the database) or unhealthy (503). For
+ *                       clients in admin_allow, and for an admin's
+ *                       access token or API key from anywhere; others
+ *                       get 403.
  *
  * Callers: the route table (handlers.c), in worker processes.
  */

@@ -17,4 +17,165 @@ const struct query queries_table[Q_NQUERIES] = {
     [Q_SCHEMA_STATE] = {"schema_state",
         "SELECT count(*), coalesce(max(version), 0) FROM schema_migrations", 0,
         false},
+
+    /* Identity reads go to the primary: a replica's lag must never bring
+     * back a revoked key, a spent token or a suspended user. */
+    [Q_JWT_KEYS] = {"jwt_keys",
+        "SELECT kid, alg, secret_enc, nonce, public_key, "
+        "extract(epoch FROM created_at)::bigint, "
+        "coalesce(extract(epoch FROM retired_at)::bigint, 0) FROM jwt_keys "
+        "WHERE retired_at IS NULL OR retired_at > now() "
+        "ORDER BY created_at DESC, kid LIMIT 16",
+        0, false},
+    [Q_USER_INSERT] = {"user_insert",
+        "INSERT INTO users (email, password_hash, display_name, status) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING "
+        "RETURNING id, email, status, role, display_name, created_at",
+        4, false},
+    [Q_USER_BY_EMAIL] = {"user_by_email",
+        "SELECT id, email, password_hash, status, role FROM users "
+        "WHERE lower(email) = lower($1)",
+        1, false},
+    [Q_USER_BY_ID] = {"user_by_id",
+        "SELECT id, email, status, role, display_name, created_at, "
+        "last_login_at FROM users WHERE id = $1",
+        1, false},
+    [Q_USER_LOGGED_IN] = {"user_logged_in",
+        "UPDATE users SET last_login_at = now(), "
+        "password_hash = coalesce($2, password_hash) WHERE id = $1",
+        2, false},
+    [Q_USER_STATUS] = {"user_status",
+        "SELECT status, role, email FROM users WHERE id = $1", 1, false},
+    [Q_REFRESH_INSERT] = {"refresh_insert",
+        "INSERT INTO refresh_tokens (user_id, token_hash, family_id, "
+        "expires_at) VALUES ($1, $2::bytea, gen_random_uuid(), "
+        "now() + make_interval(secs => $3::bigint)) RETURNING family_id",
+        3, false},
+    /* Spending and issuing in one statement: both or neither. The
+     * partial unique index on parent_id makes a second spend of the same
+     * token fail even when two race. */
+    [Q_REFRESH_ROTATE] = {"refresh_rotate",
+        "WITH spent AS (UPDATE refresh_tokens t SET used_at = now() "
+        "FROM users u WHERE t.token_hash = $1::bytea AND t.used_at IS NULL "
+        "AND t.revoked_at IS NULL AND t.expires_at > now() "
+        "AND u.id = t.user_id AND u.status = 'active' "
+        "RETURNING t.id, t.user_id, t.family_id, u.email, u.role) "
+        "INSERT INTO refresh_tokens (user_id, token_hash, family_id, "
+        "parent_id, expires_at) SELECT user_id, $2::bytea, family_id, id, "
+        "now() + make_interval(secs => $3::bigint) FROM spent "
+        "RETURNING user_id, (SELECT email FROM spent), "
+        "(SELECT role FROM spent), family_id",
+        3, false},
+    [Q_REFRESH_LOOKUP] = {"refresh_lookup",
+        "SELECT t.user_id, t.family_id, t.used_at IS NOT NULL, "
+        "t.revoked_at IS NOT NULL, t.expires_at <= now(), u.status "
+        "FROM refresh_tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE t.token_hash = $1::bytea",
+        1, false},
+    [Q_REFRESH_REVOKE_FAM] = {"refresh_revoke_family",
+        "UPDATE refresh_tokens SET revoked_at = now() "
+        "WHERE family_id = $1 AND revoked_at IS NULL",
+        1, false},
+    [Q_REFRESH_OWNER_FAM] = {"refresh_owner_family",
+        "SELECT family_id FROM refresh_tokens "
+        "WHERE token_hash = $1::bytea AND user_id = $2",
+        2, false},
+    [Q_JTI_REVOKE] = {"jti_revoke",
+        "INSERT INTO revoked_tokens (jti, user_id, expires_at) "
+        "VALUES ($1, $2, to_timestamp($3::bigint)) ON CONFLICT DO NOTHING",
+        3, false},
+    [Q_JTI_CHECK] = {"jti_check", "SELECT 1 FROM revoked_tokens WHERE jti = $1",
+        1, false},
+    [Q_JTI_ACTIVE] = {"jti_active",
+        "SELECT jti, extract(epoch FROM expires_at)::bigint "
+        "FROM revoked_tokens WHERE expires_at > now() "
+        "ORDER BY expires_at DESC LIMIT 10000",
+        0, false},
+    [Q_APIKEY_INSERT] = {"apikey_insert",
+        "INSERT INTO api_keys (user_id, name, key_hash, key_prefix, tier, "
+        "expires_at) VALUES ($1, $2, $3::bytea, $4, $5, CASE WHEN "
+        "$6::bigint > 0 THEN now() + make_interval(secs => $6::bigint) END) "
+        "RETURNING id, created_at, expires_at",
+        6, false},
+    [Q_APIKEY_AUTH] = {"apikey_auth",
+        "SELECT k.id, k.user_id, k.tier, "
+        "extract(epoch FROM k.created_at)::bigint, "
+        "coalesce(extract(epoch FROM k.expires_at)::bigint, 0), "
+        "k.revoked_at IS NOT NULL, k.quota_window, k.quota_used, u.email, "
+        "u.status, u.role FROM api_keys k JOIN users u ON u.id = k.user_id "
+        "WHERE k.key_hash = $1::bytea",
+        1, false},
+    [Q_APIKEY_LIST] = {"apikey_list",
+        "SELECT id, name, key_prefix, tier, created_at, expires_at, "
+        "revoked_at, last_used_at FROM api_keys WHERE user_id = $1 "
+        "ORDER BY created_at DESC, id LIMIT 200",
+        1, false},
+    [Q_APIKEY_REVOKE] = {"apikey_revoke",
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
+        "WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2) "
+        "RETURNING id, user_id, key_prefix, revoked_at",
+        2, false},
+    [Q_APIKEY_TOUCH] = {"apikey_touch",
+        "UPDATE api_keys SET last_used_at = greatest(last_used_at, "
+        "to_timestamp($2::bigint)), quota_used = CASE WHEN quota_window = "
+        "$3::bigint THEN quota_used + $4::bigint ELSE $4::bigint END, "
+        "quota_window = $3::bigint WHERE id = $1 AND quota_window <= "
+        "$3::bigint",
+        4, false},
+    [Q_APIKEY_COUNT] = {"apikey_count",
+        "SELECT count(*) FROM api_keys WHERE user_id = $1 AND revoked_at "
+        "IS NULL AND (expires_at IS NULL OR expires_at > now())",
+        1, false},
+    [Q_AUDIT_INSERT] = {"audit_insert",
+        "INSERT INTO audit_log (action, outcome, reason, user_id, actor_id, "
+        "client_addr, user_agent, details) VALUES ($1, $2, $3, $4, $5, "
+        "$6::inet, $7, coalesce($8::jsonb, '{}'))",
+        8, false},
+    /* The admin API: $1 a status or NULL for all, $2 limit, $3 offset. */
+    [Q_ADMIN_USER_LIST] = {"admin_user_list",
+        "SELECT id, email, display_name, status, role, created_at, "
+        "last_login_at FROM users WHERE $1::text IS NULL OR status = $1 "
+        "ORDER BY created_at DESC, id DESC LIMIT $2::integer "
+        "OFFSET $3::bigint",
+        3, false},
+    /* Set user $1's status to $2 when it is one of $3 (comma-separated)
+     * and the user is no super_admin unless $4; with $5 also revoke
+     * every refresh token of the user (suspend), in the same statement.
+     * The last column counts the families revoked. */
+    [Q_ADMIN_USER_STATUS] = {"admin_user_status",
+        "WITH u AS (UPDATE users SET status = $2, updated_at = now() "
+        "WHERE id = $1 AND status = ANY (string_to_array($3, ',')) "
+        "AND (role <> 'super_admin' OR $4::boolean) RETURNING id, email, "
+        "display_name, status, role, created_at, last_login_at), "
+        "r AS (UPDATE refresh_tokens t SET revoked_at = now() FROM u "
+        "WHERE $5::boolean AND t.user_id = u.id AND t.revoked_at IS NULL "
+        "AND t.expires_at > now() RETURNING t.family_id) "
+        "SELECT id, email, display_name, status, role, created_at, "
+        "last_login_at, (SELECT count(DISTINCT family_id) FROM r) FROM u",
+        5, false},
+    /* $1 user or NULL, $2 action or NULL, $3 the id of the row to page
+     * back from or NULL, $4 limit. Newest first as the indexes run. */
+    [Q_ADMIN_AUDIT_LIST] = {"admin_audit_list",
+        "SELECT a.id, a.created_at, a.action, a.outcome, a.reason, "
+        "a.user_id, a.actor_id, host(a.client_addr), a.user_agent, "
+        "a.details FROM audit_log a WHERE ($1::uuid IS NULL OR "
+        "a.user_id = $1) AND ($2::text IS NULL OR a.action = $2) AND "
+        "($3::bigint IS NULL OR (a.created_at, a.id) < (SELECT b.created_at, "
+        "b.id FROM audit_log b WHERE b.id = $3)) "
+        "ORDER BY a.created_at DESC, a.id DESC LIMIT $4::integer",
+        4, false},
+    /* The first admin: claim admin_setup's only row and create the
+     * super_admin only while no admin exists, in one statement, so of two
+     * set-ups racing one waits on the other's row and creates nothing.
+     * An email taken by another user fails the whole statement (unique
+     * violation), so the set-up stays open. */
+    [Q_ADMIN_SETUP] = {"admin_setup",
+        "WITH vacant AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM users "
+        "WHERE role IN ('admin', 'super_admin'))), "
+        "claim AS (INSERT INTO admin_setup (id) SELECT 1 FROM vacant "
+        "ON CONFLICT DO NOTHING RETURNING id) "
+        "INSERT INTO users (email, password_hash, status, role) "
+        "SELECT $1, $2, 'active', 'super_admin' FROM claim "
+        "RETURNING id, email, status, role, display_name, created_at",
+        2, false},
 };

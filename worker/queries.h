@@ -16,6 +16,33 @@
 enum query_id {
 	Q_PING,         /* SELECT 1: is the connection alive */
 	Q_SCHEMA_STATE, /* migrations applied: count and newest version */
+	/* identity (worker/auth/) */
+	Q_JWT_KEYS,           /* the keys that verify, newest first */
+	Q_USER_INSERT,        /* register */
+	Q_USER_BY_EMAIL,      /* login */
+	Q_USER_BY_ID,         /* a user's row */
+	Q_USER_LOGGED_IN,     /* last_login_at (and a stronger hash) */
+	Q_USER_STATUS,        /* status and role, for token checks */
+	Q_REFRESH_INSERT,     /* a new refresh token, new family */
+	Q_REFRESH_ROTATE,     /* spend one, issue its child (one statement) */
+	Q_REFRESH_LOOKUP,     /* why a refresh token was not spendable */
+	Q_REFRESH_REVOKE_FAM, /* revoke a family (reuse, logout) */
+	Q_REFRESH_OWNER_FAM,  /* the family of a user's refresh token */
+	Q_JTI_REVOKE,         /* logout: revoke an access token */
+	Q_JTI_CHECK,          /* is a jti revoked (Redis down) */
+	Q_JTI_ACTIVE,         /* unexpired revocations, to refill Redis */
+	Q_APIKEY_INSERT,      /* a new API key */
+	Q_APIKEY_AUTH,        /* a key by its hash, with its user */
+	Q_APIKEY_LIST,        /* a user's keys */
+	Q_APIKEY_REVOKE,      /* revoke one of a user's keys */
+	Q_APIKEY_TOUCH,       /* write back last_used_at and quota use */
+	Q_APIKEY_COUNT,       /* a user's live keys */
+	Q_AUDIT_INSERT,       /* one audit event */
+	/* the admin API (worker/auth/admin.c) */
+	Q_ADMIN_USER_LIST,   /* users by status, newest first */
+	Q_ADMIN_USER_STATUS, /* approve, suspend, activate (one statement) */
+	Q_ADMIN_AUDIT_LIST,  /* audit rows, newest first, filtered */
+	Q_ADMIN_SETUP,       /* the first admin, once (one statement) */
 	Q_NQUERIES,
 };
 

@@ -39,12 +39,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "auth.h"
 #include "cache.h"
 #include "conn.h"
 #include "db.h"
 #include "handlers.h"
 #include "http_resp.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define WORKER_MAX_EVENTS 256
 #define WORKER_ACCEPT_BATCH 32     /* connections taken per wake-up */
@@ -57,6 +59,7 @@ struct wlistener {
 	struct conn_src src; /* first: epoll's data.ptr */
 	int fd;
 	bool loopback;
+	bool tls;
 	const char *name;
 };
 
@@ -233,7 +236,7 @@ static void accept_some(struct worker *w, struct wlistener *ls)
 		}
 		(void)sb_count_accept(w->ctx->sb);
 		conn_accepted(&w->loop, fd, (struct sockaddr *)&sa, len,
-		    ls->loopback);
+		    ls->loopback, ls->tls);
 	}
 }
 
@@ -315,6 +318,7 @@ static void data_tick(struct worker *w)
 		return;
 	db_tick(w->db, now_us);
 	cache_tick(w->cache);
+	auth_tick();
 	w->data_tick_us = now_us + WORKER_DATA_TICK_US;
 }
 
@@ -432,6 +436,7 @@ static void open_data(struct worker *w, const struct worker_ctx *ctx)
 		worker_exit(2);
 	}
 	handlers_attach(w->db, w->cache);
+	ratelimit_attach(w->cache, ctx->rlshm, ctx->sb);
 }
 
 /* Everything before the loop. Exits 2 on a broken invariant, 1 on a
@@ -474,6 +479,11 @@ static void setup(struct worker *w, const struct worker_ctx *ctx)
 		w->ls[i].fd = ctx->ls->v[i].fd;
 		w->ls[i].loopback = addr_loopback(&ctx->ls->v[i].addr);
 		w->ls[i].name = ctx->ls->v[i].name;
+		w->ls[i].tls = ctx->ls->v[i].tls;
+		if (w->ls[i].tls && ctx->tls == NULL)
+			fatalx("listener %s is marked tls but has no TLS "
+			       "context",
+			    w->ls[i].name);
 	}
 }
 

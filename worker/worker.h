@@ -43,19 +43,33 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <openssl/types.h>
+
 #include "cfg.h"
 #include "listener.h"
+#include "rlshm.h"
 #include "sb.h"
+#include "secret.h"
 
 struct worker_ctx {
 	const struct cfg *cfg;      /* read-only; owned by the master */
 	const struct listeners *ls; /* the inherited listening sockets */
-	struct sb *sb;              /* the inherited scoreboard mapping */
-	uint32_t slot;              /* this worker's slot */
-	uint64_t generation;        /* the generation it belongs to */
-	uint64_t request_limit;     /* jittered; 0: never by count */
-	pid_t master_pid;           /* getppid() must keep returning it */
-	int access_log_fd;          /* opened by the master, or -1: off */
+	/* The TLS context of the listeners marked tls, built by the master
+	 * (NULL: none); each connection gets its own SSL from it. */
+	SSL_CTX *tls;
+	struct sb *sb; /* the inherited scoreboard mapping */
+	/* The instance's rate-limit counters for Redis outages, created by
+	 * the master once (kept across reloads); NULL: none. */
+	struct rlshm *rlshm;
+	/* The master key (never NULL): the master's copy, inherited across
+	 * fork and read-only here. Seals and opens stored secrets; never
+	 * logged, never put in a response. */
+	const struct secret_key *master_key;
+	uint32_t slot;          /* this worker's slot */
+	uint64_t generation;    /* the generation it belongs to */
+	uint64_t request_limit; /* jittered; 0: never by count */
+	pid_t master_pid;       /* getppid() must keep returning it */
+	int access_log_fd;      /* opened by the master, or -1: off */
 	/* The migrations the master applied or found applied before forking
 	 * this generation: how many, and the newest version (0, 0: none).
 	 * /health/ready compares the database against them. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# health.sh - benchmark pacerd's GET /health/live (no I/O) and GET
+# health.sh - benchmark pacerd's GET /health/live (no I/O), GET
 # /health/ready (one prepared query on the worker's PostgreSQL connection)
-# against nginx answering a fixed 200 on the same machine, with wrk.
+# and GET /api/me authenticated with an access token (JWT) and with an API
+# key, against nginx answering a fixed 200 on the same machine, with wrk;
+# and the latency of a login (scrypt at the configured cost).
 #
 # Usage: t/bench/health.sh [PACERD [PACERCTL]]   (or: make bench)
 #
@@ -12,8 +14,17 @@
 # times, and prints every run (req/s, p50, p99), the medians, the ratios
 # pacerd/nginx (goal for /health/live: at least 0.6) and the CPU time each
 # server spent per request (utime + stime of the master and all its
-# workers, from /proc, before and after a run). Everything it started is
+# workers, from /proc, before and after a run). The cost of authenticating
+# a request is the CPU per request of /api/me with a credential minus
+# that of /health/live. Logins: LOGINS sequential POST /api/auth/login
+# with curl, p50 and p95 of curl's total time. Everything it started is
 # stopped and removed on exit.
+#
+# The API key is an enterprise key (3,000 requests a minute): under wrk
+# most of its requests are answered 429 after the key's full check (the
+# lookup in PostgreSQL and the burst count in Redis), so its figure is the
+# cost of authenticating and limiting, which is what it measures; the
+# non-2xx count says how many.
 #
 # pacerd needs PostgreSQL and Redis: `make bench` runs this script under
 # t/harness/services.sh, which starts private ones and exports
@@ -26,7 +37,7 @@
 #
 # Environment: THREADS (2), CONNS (64), DURATION (10s), ROUNDS (3),
 # WORKERS (number of cores, at least 2), RECYCLE (max_requests_per_worker
-# for pacerd, 0 = never), KEEP (1: keep the temporary folder).
+# for pacerd, 0 = never), KEEP (1: keep the temporary folder), LOGINS (50).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +49,7 @@ DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
 RECYCLE=${RECYCLE:-0}
 KEEP=${KEEP:-0}
+LOGINS=${LOGINS:-50}
 cores=$(nproc 2>/dev/null || echo 2)
 WORKERS=${WORKERS:-$((cores < 2 ? 2 : cores))}
 TICK=$(getconf CLK_TCK)
@@ -159,12 +171,14 @@ cpu_ticks() {
 	echo "$total"
 }
 
-# run_wrk NAME URL PID: one wrk run; appends "rps cpu_us p50_ms p99_ms"
-# to $tmp/rps.NAME.
+# run_wrk NAME URL PID [HEADER]: one wrk run; appends "rps cpu_us p50_ms
+# p99_ms" to $tmp/rps.NAME.
 run_wrk() {
 	local name=$1 url=$2 pid=$3 out before after reqs rps p50 p99 errs cpu
+	local hdr=()
+	[[ -n ${4:-} ]] && hdr=(-H "$4")
 	before=$(cpu_ticks "$pid")
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${hdr[@]}" "$url")
 	after=$(cpu_ticks "$pid")
 	reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -238,7 +252,11 @@ start_pacerd() {
 		database_url = '$DB_URL'
 		redis_url = '$REDIS_URL_'
 		migrations_dir = '$here/../../sql'
+		master_key_file = '$tmp/master.key'
+		auto_approve_users = on
+		rate_limit_auth = 0
 	EOF
+	(umask 077 && openssl rand -base64 32 >"$tmp/master.key")
 	"$PACERD" -D -f "$tmp/pacerd.conf" >"$tmp/pacerd.out" 2>&1 &
 	pacerd_pid=$!
 	if ! wait_http "$port" /health/live "$pacerd_pid"; then
@@ -285,6 +303,38 @@ start_nginx() {
 	fi
 }
 
+# setup_identity PORT: a user, an access token ($token) and an enterprise
+# API key ($apikey), made through the API and, for the key's tier, SQL.
+setup_identity() {
+	local port=$1 body uid
+	body='{"email":"bench@example.org","password":"bench-password-1"}'
+	curl -s -o /dev/null -X POST "http://127.0.0.1:$port/api/auth/register" \
+		-H 'Content-Type: application/json' -d "$body" || return 1
+	token=$(curl -s -X POST "http://127.0.0.1:$port/api/auth/login" \
+		-H 'Content-Type: application/json' -d "$body" |
+		sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+	[[ -n $token ]] || return 1
+	uid=$(psql "$DB_URL" -qtA -c "SELECT id FROM users WHERE email = 'bench@example.org'")
+	apikey="pk_live_$(openssl rand -hex 16)"
+	psql "$DB_URL" -qtA -c "INSERT INTO api_keys (user_id, name, key_hash, key_prefix, tier)
+		VALUES ('$uid', 'bench', sha256(convert_to('$apikey', 'UTF8')), left('$apikey', 12), 'enterprise')" \
+		>/dev/null || return 1
+}
+
+# login_latency PORT: LOGINS logins one after another; p50 and p95 in ms.
+login_latency() {
+	local port=$1 i
+	for ((i = 0; i < LOGINS; i++)); do
+		curl -s -o /dev/null -w '%{time_total}\n' -X POST \
+			"http://127.0.0.1:$port/api/auth/login" -H 'Content-Type: application/json' \
+			-d '{"email":"bench@example.org","password":"bench-password-1"}'
+	done | sort -g | awk '{ v[NR] = $1 * 1000 }
+		END { if (NR == 0) { print "login   n/a"; exit }
+		      i50 = int(NR * 0.50 + 0.5); i95 = int(NR * 0.95 + 0.5)
+		      if (i50 < 1) i50 = 1; if (i95 < 1) i95 = 1
+		      printf "login   %d sequential logins: p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", NR, v[i50], v[i95], v[NR] }'
+}
+
 main() {
 	local pport nport have_pacerd=1 mp mn ratio
 	trap cleanup EXIT
@@ -304,10 +354,22 @@ main() {
 	: >"$tmp/rps.pacerd-live"
 	: >"$tmp/rps.pacerd-ready"
 	: >"$tmp/rps.nginx"
+	: >"$tmp/rps.pacerd-jwt"
+	: >"$tmp/rps.pacerd-apikey"
+	if ((have_pacerd)) && ! setup_identity "$pport"; then
+		warn "could not make a user, token and key; skipping /api/me"
+		token=""
+	fi
 	for ((round = 1; round <= ROUNDS; round++)); do
 		if ((have_pacerd)); then
 			run_wrk pacerd-live "http://127.0.0.1:$pport/health/live" "$pacerd_pid"
 			run_wrk pacerd-ready "http://127.0.0.1:$pport/health/ready" "$pacerd_pid"
+			if [[ -n ${token:-} ]]; then
+				run_wrk pacerd-jwt "http://127.0.0.1:$pport/api/me" "$pacerd_pid" \
+					"Authorization: Bearer $token"
+				run_wrk pacerd-apikey "http://127.0.0.1:$pport/api/me" "$pacerd_pid" \
+					"X-API-Key: $apikey"
+			fi
 		fi
 		run_wrk nginx "http://127.0.0.1:$nport/" "$nginx_pid"
 	done
@@ -315,12 +377,20 @@ main() {
 	mn=$(median "$tmp/rps.nginx" 1)
 	show_median nginx
 	if ((have_pacerd)); then
-		for name in pacerd-live pacerd-ready; do
+		for name in pacerd-live pacerd-ready pacerd-jwt pacerd-apikey; do
+			[[ -s $tmp/rps.$name ]] || continue
 			show_median "$name"
 			mp=$(median "$tmp/rps.$name" 1)
 			ratio=$(awk -v p="$mp" -v n="$mn" 'BEGIN { if (n > 0) printf "%.2f", p / n; else print "n/a" }')
 			say "ratio   $name/nginx = $ratio$([[ $name == pacerd-live ]] && echo ' (goal: >= 0.60)')"
 		done
+		for name in pacerd-jwt pacerd-apikey; do
+			[[ -s $tmp/rps.$name ]] || continue
+			say "auth    $name: $(awk -v a="$(median "$tmp/rps.$name" 2)" \
+				-v b="$(median "$tmp/rps.pacerd-live" 2)" \
+				'BEGIN { printf "%.1f", a - b }') us of pacerd CPU per request more than /health/live"
+		done
+		[[ -n ${token:-} ]] && login_latency "$pport"
 	else
 		say "pacerd  not measured (it did not start)"
 	fi

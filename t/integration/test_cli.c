@@ -82,7 +82,7 @@ Test(cli, test_flag_accepts_a_good_file)
 {
 	struct tu_run r;
 	char *conf = tu_write(dir, "good.conf",
-	    "listen = '127.0.0.1:8081'\nmax_workers = 16\n");
+	    "listen = '127.0.0.1:8081'\nmax_workers = 16\n" TU_MASTER_KEY_CONF);
 	char *argv[] = {pacerd, "-t", "-f", conf, NULL};
 	char want[600];
 
@@ -205,7 +205,7 @@ Test(cli, a_start_that_cannot_work_exits_1_with_the_reason)
 	struct tu_run r;
 	char *conf = tu_write(dir, "ok.conf",
 	    "listen = 127.0.0.1:1\nrun_dir = /proc/pacer-run\n"
-	    "pidfile = /proc/pacer-run/pacerd.pid\n");
+	    "pidfile = /proc/pacer-run/pacerd.pid\n" TU_MASTER_KEY_CONF);
 	char *argv[] = {pacerd, "-f", conf, NULL};
 
 	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));

@@ -32,8 +32,8 @@ static void setup(void)
 	(void)snprintf(pidfile, sizeof(pidfile), "%s/pacerd.pid", dir);
 	(void)snprintf(sbpath, sizeof(sbpath), "%s/%s", dir, SB_FILE_NAME);
 	(void)snprintf(text, sizeof(text),
-	    "run_dir = '%s'\npidfile = '%s'\nshutdown_timeout = 2s\n", dir,
-	    pidfile);
+	    "run_dir = '%s'\npidfile = '%s'\nshutdown_timeout = 2s\n%s", dir,
+	    pidfile, TU_MASTER_KEY_CONF);
 	conf = tu_write(dir, "pacerd.conf", text);
 	(void)snprintf(text, sizeof(text),
 	    "run_dir = '%s'\npidfile = '%s'\nmax_wokers = 4\n", dir, pidfile);
@@ -311,7 +311,8 @@ Test(init, the_defaults_file_is_read_and_the_environment_wins)
 	char *defaults, *other;
 
 	(void)snprintf(text, sizeof(text),
-	    "run_dir = '%s'\npidfile = '%s/other.pid'\n", dir, dir);
+	    "run_dir = '%s'\npidfile = '%s/other.pid'\n" TU_MASTER_KEY_CONF,
+	    dir, dir);
 	other = tu_write(dir, "other.conf", text);
 	(void)snprintf(env_other, sizeof(env_other), "PACERD_CONF=%s", other);
 	(void)snprintf(text, sizeof(text), "PACERD_CONF=%s\n", conf);

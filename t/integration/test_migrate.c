@@ -25,6 +25,11 @@
 #include "testutil.h"
 #include "tserver.h"
 
+/* The newest migration shipped in sql/; the tests add theirs from 0901. */
+#define LAST_REAL "6"
+/* The shipped ones and one test migration. */
+#define WITH_EXTRA "7"
+
 static struct ts a, b;
 static char dbname[64], dburl[512], sqldir[512];
 static char *tmp;
@@ -226,7 +231,7 @@ Test(migrate, two_masters_starting_together_apply_each_migration_once)
 	    want);
 	expect_query("SELECT string_agg(name, ',' ORDER BY version) FROM "
 	             "schema_migrations",
-	    "users,jwt_keys,api_keys,refresh_tokens,audit_log");
+	    "users,jwt_keys,api_keys,refresh_tokens,audit_log,identity_extras");
 	expect_query("SELECT count(*) FROM schema_migrations WHERE checksum "
 	             "!~ '^[0-9a-f]{64}$' OR duration_ms < 0",
 	    "0");
@@ -250,8 +255,8 @@ Test(migrate, two_masters_starting_together_apply_each_migration_once)
 	                  tu_count_lines_with(lb, "migration lock"),
 	              0),
 	    "log a:\n%s\nlog b:\n%s", la, lb);
-	TU_EXPECT_IN(la, "database schema at version 5");
-	TU_EXPECT_IN(lb, "database schema at version 5");
+	TU_EXPECT_IN(la, "database schema at version " LAST_REAL);
+	TU_EXPECT_IN(lb, "database schema at version " LAST_REAL);
 	cr_expect(eq(int, ts_get(a.port, "/health/live"), 200));
 	cr_expect(eq(int, ts_get(b.port, "/health/live"), 200));
 	free(la);
@@ -311,7 +316,7 @@ Test(migrate, a_broken_migration_is_rolled_back_whole_with_file_and_line)
 	struct tu_run r;
 
 	copy_sql();
-	put_sql("0006_broken.sql",
+	put_sql("0901_broken.sql",
 	    "-- first a table, then a mistake\n"
 	    "CREATE TABLE mig_first (id int);\n"
 	    "INSERT INTO mig_nowhere VALUES (1);\n");
@@ -319,7 +324,7 @@ Test(migrate, a_broken_migration_is_rolled_back_whole_with_file_and_line)
 	run_pacerd(&a, true, &r);
 	cr_expect(eq(int, r.status, 1), "stderr: %s", r.err);
 	TU_EXPECT_IN(r.err,
-	    "/0006_broken.sql:3: migration failed and was "
+	    "/0901_broken.sql:3: migration failed and was "
 	    "rolled back");
 	TU_EXPECT_IN(r.err, "relation \"mig_nowhere\" does not exist");
 	TU_EXPECT_IN(r.err, "SQLSTATE 42P01");
@@ -328,9 +333,9 @@ Test(migrate, a_broken_migration_is_rolled_back_whole_with_file_and_line)
 	expect_query(
 	    "SELECT coalesce(to_regclass('mig_first')::text, 'absent')",
 	    "absent");
-	expect_query("SELECT count(*) FROM schema_migrations WHERE version = 6",
-	    "0");
-	expect_query("SELECT max(version) FROM schema_migrations", "5");
+	expect_query(
+	    "SELECT count(*) FROM schema_migrations WHERE version = 901", "0");
+	expect_query("SELECT max(version) FROM schema_migrations", LAST_REAL);
 	tu_run_free(&r);
 }
 
@@ -339,12 +344,12 @@ Test(migrate, a_migration_with_its_own_commit_or_begin_is_refused)
 	struct tu_run r;
 
 	copy_sql();
-	put_sql("0006_begin.sql", "BEGIN;\nCREATE TABLE mig_begin (id int);\n");
+	put_sql("0901_begin.sql", "BEGIN;\nCREATE TABLE mig_begin (id int);\n");
 	ts_init(&a, db_conf(NULL));
 	run_pacerd(&a, true, &r);
 	cr_expect(eq(int, r.status, 1), "stderr: %s", r.err);
 	TU_EXPECT_IN(r.err,
-	    "0006_begin.sql: migration refused and rolled "
+	    "0901_begin.sql: migration refused and rolled "
 	    "back: it holds its own BEGIN");
 	expect_query(
 	    "SELECT coalesce(to_regclass('mig_begin')::text, 'absent')",
@@ -445,7 +450,7 @@ Test(migrate, a_reload_applies_new_migrations_or_is_refused)
 	cr_assert(eq(int, ts_pool(&a, &p), 0));
 	cr_expect(eq(u64, p.generation, 1));
 
-	put_sql("0006_reload.sql",
+	put_sql("0901_reload.sql",
 	    "CREATE TABLE IF NOT EXISTS mig_reload "
 	    "(id int PRIMARY KEY);\n");
 	cr_expect(eq(int, ctl(&a, "reload", NULL, &r), 0), "%s%s", r.out,
@@ -453,27 +458,27 @@ Test(migrate, a_reload_applies_new_migrations_or_is_refused)
 	TU_EXPECT_IN(r.out, "reload ok: generation 2");
 	tu_run_free(&r);
 	cr_expect(
-	    ts_log_wait(&a, "applied migration 0006_reload.sql in", 2000));
-	expect_query("SELECT max(version) FROM schema_migrations", "6");
+	    ts_log_wait(&a, "applied migration 0901_reload.sql in", 2000));
+	expect_query("SELECT max(version) FROM schema_migrations", "901");
 	expect_query(
 	    "SELECT coalesce(to_regclass('mig_reload')::text, 'absent')",
 	    "mig_reload");
 
-	put_sql("0007_bad.sql", "\nSELECT * FROM mig_nowhere;\n");
+	put_sql("0902_bad.sql", "\nSELECT * FROM mig_nowhere;\n");
 	cr_expect(eq(int, ctl(&a, "reload", NULL, &r), 1), "%s%s", r.out,
 	    r.err);
 	TU_EXPECT_IN(r.err, "reload failed");
-	TU_EXPECT_IN(r.err, "0007_bad.sql:2:");
+	TU_EXPECT_IN(r.err, "0902_bad.sql:2:");
 	tu_run_free(&r);
 	cr_assert(eq(int, ts_pool(&a, &p), 0));
 	cr_expect(eq(u64, p.generation, 2));
 	cr_expect(eq(int, p.reload_outcome, SB_RELOAD_FAILED));
-	TU_EXPECT_IN(p.reload_error, "0007_bad.sql");
+	TU_EXPECT_IN(p.reload_error, "0902_bad.sql");
 	cr_expect(eq(int, ts_get(a.port, "/health/live"), 200));
-	expect_query("SELECT max(version) FROM schema_migrations", "6");
+	expect_query("SELECT max(version) FROM schema_migrations", "901");
 	/* pacerctl status shows the refusal. */
 	cr_expect(eq(int, ctl(&a, "status", NULL, &r), 0), "%s", r.err);
-	TU_EXPECT_IN(r.out, "0007_bad.sql");
+	TU_EXPECT_IN(r.out, "0902_bad.sql");
 	tu_run_free(&r);
 }
 
@@ -484,7 +489,7 @@ Test(migrate, pacerctl_migrate_status_and_up)
 	struct tu_run r;
 
 	copy_sql();
-	put_sql("0006_extra.sql",
+	put_sql("0901_extra.sql",
 	    "CREATE TABLE IF NOT EXISTS mig_extra (id "
 	    "int);\n");
 	ts_init(&a, db_conf(NULL));
@@ -495,15 +500,18 @@ Test(migrate, pacerctl_migrate_status_and_up)
 	TU_EXPECT_IN(r.out, "state     applied_at\n");
 	TU_EXPECT_IN(r.out, "0001     users ");
 	TU_EXPECT_IN(r.out, " pending   -\n");
-	TU_EXPECT_IN(r.out, "0 applied, 6 pending, 0 modified, 0 missing");
+	TU_EXPECT_IN(r.out,
+	    "0 applied, " WITH_EXTRA " pending, 0 modified, 0 missing");
 	tu_run_free(&r);
 
 	cr_expect(eq(int, ctl(&a, "migrate", "up", &r), 0), "%s%s", r.out,
 	    r.err);
 	TU_EXPECT_IN(r.out, "pacerctl: applied 0001_users.sql in ");
-	TU_EXPECT_IN(r.out, "pacerctl: applied 0006_extra.sql in ");
-	TU_EXPECT_IN(r.out, "database schema at version 6 (6 migrations)");
-	cr_expect(eq(sz, tu_count_lines_with(r.out, "pacerctl: applied "), 6));
+	TU_EXPECT_IN(r.out, "pacerctl: applied 0901_extra.sql in ");
+	TU_EXPECT_IN(r.out,
+	    "database schema at version 901 (" WITH_EXTRA " migrations)");
+	cr_expect(eq(sz, tu_count_lines_with(r.out, "pacerctl: applied "),
+	    (size_t)atoi(WITH_EXTRA)));
 	tu_run_free(&r);
 
 	cr_expect(eq(int, ctl(&a, "migrate", "up", &r), 0), "%s%s", r.out,
@@ -514,19 +522,21 @@ Test(migrate, pacerctl_migrate_status_and_up)
 	cr_expect(eq(int, ctl(&a, "migrate", "status", &r), 0), "%s%s", r.out,
 	    r.err);
 	TU_EXPECT_IN(r.out, " applied   20");
-	TU_EXPECT_IN(r.out, "6 applied, 0 pending, 0 modified, 0 missing");
+	TU_EXPECT_IN(r.out,
+	    WITH_EXTRA " applied, 0 pending, 0 modified, 0 missing");
 	tu_run_free(&r);
 
 	/* An edit shows as modified (exit 1), and up refuses. */
-	put_sql("0006_extra.sql", "-- edited\nSELECT 1;\n");
+	put_sql("0901_extra.sql", "-- edited\nSELECT 1;\n");
 	cr_expect(eq(int, ctl(&a, "migrate", "status", &r), 1), "%s%s", r.out,
 	    r.err);
 	TU_EXPECT_IN(r.out, " modified ");
-	TU_EXPECT_IN(r.out, "5 applied, 0 pending, 1 modified, 0 missing");
+	TU_EXPECT_IN(r.out,
+	    LAST_REAL " applied, 0 pending, 1 modified, 0 missing");
 	tu_run_free(&r);
 	cr_expect(eq(int, ctl(&a, "migrate", "up", &r), 1), "%s%s", r.out,
 	    r.err);
-	TU_EXPECT_IN(r.err, "0006_extra.sql was applied with checksum");
+	TU_EXPECT_IN(r.err, "0901_extra.sql was applied with checksum");
 	tu_run_free(&r);
 
 	cr_expect(eq(int, ctl(&a, "migrate", "sideways", &r), 2));

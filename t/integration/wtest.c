@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "secret.h"
 #include "testutil.h"
 
 char *wt_dir;
@@ -40,13 +41,15 @@ int wt_nkids;
 /* When > 0: a spawned worker may open only this many descriptors more
  * than it inherited. */
 int wt_spare_fds;
+/* The master key, loaded from the configuration as the master does. */
+static struct secret_key wt_master_key;
 
 /* Short timeouts (the smallest the keys allow) and the debug routes. */
 static const char base_conf[] = "header_timeout = 1s\n"
                                 "body_timeout = 1s\n"
                                 "send_timeout = 1s\n"
                                 "keepalive_timeout = 5s\n"
-                                "debug_routes = on\n";
+                                "debug_routes = on\n" TU_MASTER_KEY_CONF;
 
 uint64_t wt_now_ms(void)
 {
@@ -210,6 +213,11 @@ void wt_start(const char *extra, int n)
 	wt_ctx.generation = 1;
 	wt_ctx.master_pid = getpid();
 	wt_ctx.access_log_fd = -1;
+	cr_assert(eq(int,
+	              secret_key_load(wt_cfg, &wt_master_key, err, sizeof(err)),
+	              0),
+	    "%s", err);
+	wt_ctx.master_key = &wt_master_key;
 	if (wt_cfg->access_log[0] != '\0') {
 		wt_ctx.access_log_fd = open(wt_cfg->access_log,
 		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

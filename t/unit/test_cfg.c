@@ -523,6 +523,74 @@ Test(cfg, listen_splits_into_hosts_and_ports)
 	cr_expect(eq(str, s.ports[3], "9000"));
 }
 
+static int collect_tls(const char *host, const char *port, bool tls, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)snprintf(s->hosts[s->n], sizeof(s->hosts[0]), "%s%s", host,
+	    tls ? " tls" : "");
+	(void)snprintf(s->ports[s->n], sizeof(s->ports[0]), "%s", port);
+	s->n++;
+	return 0;
+}
+
+Test(cfg, listen_tls_marker_belongs_to_the_address_before_it)
+{
+	struct seen s = {0};
+	char err[256];
+
+	cr_assert(eq(int,
+	    cfg_listen_each("127.0.0.1:8080, 0.0.0.0:8443 tls,[::1]:443\ttls "
+	                    "9000",
+	        collect_tls, &s),
+	    0));
+	cr_assert(eq(int, s.n, 4));
+	cr_expect(eq(str, s.hosts[0], "127.0.0.1"));
+	cr_expect(eq(str, s.hosts[1], "0.0.0.0 tls"));
+	cr_expect(eq(str, s.ports[1], "8443"));
+	cr_expect(eq(str, s.hosts[2], "::1 tls"));
+	cr_expect(eq(str, s.hosts[3], ""));
+	cr_expect(eq(str, s.ports[3], "9000"));
+	cr_assert(cfg_listen_has_tls("8080, 8443 tls"));
+	cr_assert(not(cfg_listen_has_tls("8080, 8443")));
+	cr_assert(not(cfg_listen_has_tls("tls:8080")));
+	/* The marker-blind walk still sees every address. */
+	memset(&s, 0, sizeof(s));
+	cr_assert(eq(int, cfg_listen_foreach("8443 tls, 80", collect, &s), 0));
+	cr_assert(eq(int, s.n, 2));
+	cr_assert(eq(int,
+	    cfg_keys_check_listen("8443 tls, 80", err, sizeof(err)), 0));
+	cr_assert(
+	    eq(int, cfg_keys_check_listen("80, tls", err, sizeof(err)), -1));
+	cr_assert(not(eq(ptr, strstr(err, "tls marker must follow"), NULL)),
+	    "%s", err);
+	cr_assert(
+	    eq(int, cfg_keys_check_listen("80 tls tls", err, sizeof(err)), -1));
+}
+
+Test(cfg, tls_listener_without_cert_or_key_is_refused)
+{
+	struct cfg *c = cfg_new();
+	struct cfg_errs e = {0};
+	static const char text[] = "listen = '127.0.0.1:8443 tls'\n"
+	                           "tls_cert_file = '/etc/pacer/cert.pem'\n";
+
+	cr_assert(not(eq(ptr, c, NULL)));
+	cr_assert(eq(int,
+	    cfg_load_buffer(c, "t.conf", text, sizeof(text) - 1, CFG_NO_ENV,
+	        &e),
+	    -1));
+	cr_assert(eq(sz, e.n, 1));
+	cr_assert(not(eq(ptr,
+	              strstr(e.msg[0],
+	                  "has a tls address but tls_key_file is not "
+	                  "set"),
+	              NULL)),
+	    "%s", e.msg[0]);
+	cfg_errs_free(&e);
+	cfg_free(&c);
+}
+
 Test(cfg, oversized_file_is_refused)
 {
 	char *dir = tu_tmpdir(), *p;

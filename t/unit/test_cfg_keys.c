@@ -70,7 +70,7 @@ static const struct {
     {"syslog_ident", "pacerd"},
     {"master_key_file", ""},
     {"auto_approve_users", "off"},
-    {"password_scrypt_ln", "14"},
+    {"password_scrypt_ln", "13"},
     {"jwt_algorithm", "HS256"},
     {"jwt_issuer", "pacer"},
     {"jwt_audience", "pacer"},

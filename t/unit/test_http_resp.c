@@ -1,7 +1,9 @@
 /*
  * test_http_resp.c - the response writer: exact bytes of a reply (status
  * line, Date, Server, Content-Type, Content-Length, Connection,
- * X-Request-Id, extra fields, body), HEAD, bodiless statuses, the JSON
+ * X-Request-Id, security fields, extra fields, body), HEAD, bodiless
+ * statuses, the security fields on every reply (HSTS over TLS only, a
+ * handler's own CSP), the JSON
  * error body, header injection refused, the Date format, and request ids
  * (sane ones kept, generated ones unique and well-formed).
  */
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "http_resp.h"
+#include "testutil.h"
 
 static struct http_resp r;
 static struct buf out;
@@ -33,10 +36,17 @@ TestSuite(http_resp, .init = setup, .fini = teardown);
 /* 784111777 is Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110's example). */
 #define T0 ((time_t)784111777)
 #define DATE "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+/* The security fields of every reply (plain HTTP, default CSP). */
+#define SEC                                                                    \
+	"X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"         \
+	"Referrer-Policy: no-referrer\r\n"                                     \
+	"Content-Security-Policy: default-src 'none'; frame-ancestors "        \
+	"'none'\r\n"
+#define HSTS "Strict-Transport-Security: max-age=31536000\r\n"
 
 static const char *render(const char *rid, bool keep, bool http10, bool head)
 {
-	struct http_resp_meta m = {rid, keep, http10, head, T0};
+	struct http_resp_meta m = {rid, keep, http10, head, T0, false};
 
 	buf_reset(&out);
 	cr_assert(eq(int, http_resp_write(&r, &m, &out), 0));
@@ -50,7 +60,7 @@ Test(http_resp, ok_reply_exact_bytes)
 	cr_assert(eq(str, (char *)render("abc", true, false, false),
 	    "HTTP/1.1 200 OK\r\n" DATE "Server: pacer\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 7\r\n"
-	    "X-Request-Id: abc\r\n\r\n{\"a\":1}"));
+	    "X-Request-Id: abc\r\n" SEC "\r\n{\"a\":1}"));
 }
 
 Test(http_resp, close_and_http10_keep_alive)
@@ -59,22 +69,22 @@ Test(http_resp, close_and_http10_keep_alive)
 	cr_assert(eq(str, (char *)render("x", false, false, false),
 	    "HTTP/1.1 200 OK\r\n" DATE "Server: pacer\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n"
-	    "Connection: close\r\nX-Request-Id: x\r\n\r\nhi"));
+	    "Connection: close\r\nX-Request-Id: x\r\n" SEC "\r\nhi"));
 	cr_assert(eq(str, (char *)render("x", true, true, false),
 	    "HTTP/1.1 200 OK\r\n" DATE "Server: pacer\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n"
-	    "Connection: keep-alive\r\nX-Request-Id: x\r\n\r\nhi"));
+	    "Connection: keep-alive\r\nX-Request-Id: x\r\n" SEC "\r\nhi"));
 }
 
 Test(http_resp, head_has_the_get_headers_and_no_body)
 {
-	struct http_resp_meta m = {"id", true, false, true, T0};
+	struct http_resp_meta m = {"id", true, false, true, T0, false};
 
 	(void)http_resp_set(&r, 200, HTTP_RESP_JSON, "{\"status\":\"ok\"}", 15);
 	cr_assert(eq(str, (char *)render("id", true, false, true),
 	    "HTTP/1.1 200 OK\r\n" DATE "Server: pacer\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 15\r\n"
-	    "X-Request-Id: id\r\n\r\n"));
+	    "X-Request-Id: id\r\n" SEC "\r\n"));
 	cr_assert(eq(sz, http_resp_body_sent(&r, &m), 0));
 	m.head = false;
 	cr_assert(eq(sz, http_resp_body_sent(&r, &m), 15));
@@ -84,7 +94,7 @@ Test(http_resp, no_content_has_no_length_nor_body)
 {
 	(void)http_resp_set(&r, 204, HTTP_RESP_JSON, "ignored", 7);
 	cr_assert(eq(str, (char *)render(NULL, true, false, false),
-	    "HTTP/1.1 204 No Content\r\n" DATE "Server: pacer\r\n\r\n"));
+	    "HTTP/1.1 204 No Content\r\n" DATE "Server: pacer\r\n" SEC "\r\n"));
 }
 
 Test(http_resp, extra_headers_follow_the_fixed_ones)
@@ -101,9 +111,69 @@ Test(http_resp, extra_headers_follow_the_fixed_ones)
 	(void)snprintf(want, sizeof(want),
 	    "HTTP/1.1 405 Method Not Allowed\r\n" DATE "Server: pacer\r\n"
 	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "X-Request-Id: r1\r\nAllow: GET, HEAD\r\nRetry-After: 3\r\n\r\n%s",
+	    "X-Request-Id: r1\r\n" SEC
+	    "Allow: GET, HEAD\r\nRetry-After: 3\r\n\r\n%s",
 	    strlen(body), body);
 	cr_assert(eq(str, (char *)s, want));
+}
+
+Test(http_resp, security_fields_on_errors_and_refusals)
+{
+	static const int statuses[] = {404, 400, 408, 413, 500, 503};
+	size_t i;
+
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		http_resp_reset(&r);
+		http_resp_error(&r, statuses[i], NULL, "e");
+		const char *s = render("e", false, false, false);
+
+		cr_expect(not(eq(ptr, strstr(s, "\r\nX-Request-Id: e\r\n" SEC),
+		              NULL)),
+		    "status %d: expected the security fields in:\n%s",
+		    statuses[i], s);
+		cr_expect(eq(ptr, strstr(s, "Strict-Transport-Security"), NULL),
+		    "status %d: HSTS over plain HTTP", statuses[i]);
+	}
+}
+
+Test(http_resp, hsts_only_over_tls)
+{
+	struct http_resp_meta m = {"t", true, false, false, T0, true};
+
+	http_resp_error(&r, 404, NULL, "t");
+	buf_reset(&out);
+	cr_assert(eq(int, http_resp_write(&r, &m, &out), 0));
+	cr_assert(not(eq(ptr,
+	              strstr(buf_str(&out), "\r\nX-Request-Id: t\r\n" SEC HSTS),
+	              NULL)),
+	    "expected HSTS after the security fields in:\n%s", buf_str(&out));
+	m.tls = false;
+	buf_reset(&out);
+	cr_assert(eq(int, http_resp_write(&r, &m, &out), 0));
+	cr_assert(eq(ptr, strstr(buf_str(&out), "Strict-Transport"), NULL));
+}
+
+Test(http_resp, a_handler_replaces_the_csp_until_reset)
+{
+	(void)http_resp_set(&r, 200, "text/html; charset=utf-8", "<p>", 3);
+	r.csp = "default-src 'self'; frame-ancestors 'none'";
+	const char *s = render("c", true, false, false);
+
+	cr_assert(not(eq(ptr,
+	              strstr(s,
+	                  "\r\nContent-Security-Policy: default-src 'self'; "
+	                  "frame-ancestors 'none'\r\n"),
+	              NULL)),
+	    "expected the handler's CSP in:\n%s", s);
+	cr_assert(
+	    eq(sz, tu_count_lines_with(s, "Content-Security-Policy:"), 1));
+	/* One that could split the reply is not sent. */
+	r.csp = "a\r\nSet-Cookie: x=1";
+	s = render("c", true, false, false);
+	cr_assert(eq(ptr, strstr(s, "Set-Cookie"), NULL));
+	TU_EXPECT_IN(s, "Content-Security-Policy: default-src 'none'; ");
+	http_resp_reset(&r);
+	cr_assert(eq(ptr, (void *)r.csp, NULL));
 }
 
 Test(http_resp, header_injection_is_refused)

@@ -277,7 +277,7 @@ Test(sb, attach_refuses_another_abi_version_naming_both)
 	attach_fails_with(want);
 }
 
-Test(sb, preamble_says_abi_3_and_the_header_with_routes_and_queries)
+Test(sb, preamble_says_abi_4_and_the_header_with_routes_and_queries)
 {
 	struct sb *w = create(3, 1);
 	struct sb_preamble p;
@@ -287,7 +287,7 @@ Test(sb, preamble_says_abi_3_and_the_header_with_routes_and_queries)
 	cr_assert(eq(sz, (size_t)pread(fd, &p, sizeof(p), 0), sizeof(p)),
 	    "expected a whole preamble");
 	(void)close(fd);
-	cr_assert(eq(u32, p.abi_version, 3), "expected ABI version 3, got %u",
+	cr_assert(eq(u32, p.abi_version, 4), "expected ABI version 4, got %u",
 	    p.abi_version);
 	cr_assert(eq(u32, p.header_size, 25600),
 	    "expected slot 0 at 25600 (1 KiB, 64 routes of 128 bytes, 64 "
@@ -311,7 +311,7 @@ Test(sb, attach_refuses_an_abi_1_file_naming_the_path)
 	memcpy(v1, &p, sizeof(p));
 	write_file(sbpath, v1, sizeof(v1));
 	attach_fails_with("scoreboard ABI version 1, this pacerctl understands "
-	                  "3 (pacerd and pacerctl come from different builds)");
+	                  "4 (pacerd and pacerctl come from different builds)");
 }
 
 Test(sb, attach_refuses_a_layout_it_does_not_know)
@@ -1573,7 +1573,7 @@ Test(sb, slot_and_header_sizes_are_pinned)
 	cr_assert(eq(u32, SB_HEADER_SIZE,
 	              1024 + SB_MAX_ROUTES * 128 + SB_MAX_QUERIES * 256),
 	    "expected the header to be 1 KiB, the route and query records");
-	cr_assert(eq(u32, SB_ABI_VERSION, 3), "expected ABI version 3");
+	cr_assert(eq(u32, SB_ABI_VERSION, 4), "expected ABI version 4");
 	cr_assert(eq(sz, sizeof(struct sb_preamble), 24),
 	    "expected a 24-byte preamble");
 	cr_assert(eq(sz, offsetof(struct sb_preamble, abi_version), 8),

@@ -29,6 +29,7 @@ void http_resp_init(struct http_resp *r, size_t max_body)
 	r->status = 200;
 	r->content_type = NULL;
 	r->close = false;
+	r->csp = NULL;
 	buf_init_dynamic(&r->body, max_body + 1);
 	buf_init_dynamic(&r->headers, HTTP_RESP_HEADERS_MAX);
 }
@@ -50,6 +51,7 @@ void http_resp_reset(struct http_resp *r)
 	r->status = 200;
 	r->content_type = NULL;
 	r->close = false;
+	r->csp = NULL;
 	reset_buf(&r->body);
 	reset_buf(&r->headers);
 }
@@ -179,6 +181,25 @@ size_t http_resp_body_sent(const struct http_resp *r,
 	return r->body.len;
 }
 
+/* The fields every response carries, errors and refusals included. */
+static void write_security(const struct http_resp *r,
+    const struct http_resp_meta *m, struct buf *out)
+{
+	const char *csp = HTTP_RESP_CSP;
+
+	if (r->csp != NULL && r->csp[0] != '\0' && header_safe(r->csp))
+		csp = r->csp;
+	(void)buf_printf(out,
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Frame-Options: DENY\r\n"
+	    "Referrer-Policy: no-referrer\r\n"
+	    "Content-Security-Policy: %s\r\n",
+	    csp);
+	if (m->tls)
+		(void)buf_puts(out,
+		    "Strict-Transport-Security: " HTTP_RESP_HSTS "\r\n");
+}
+
 int http_resp_write(const struct http_resp *r, const struct http_resp_meta *m,
     struct buf *out)
 {
@@ -194,6 +215,7 @@ int http_resp_write(const struct http_resp *r, const struct http_resp_meta *m,
 		(void)buf_puts(out, "Connection: keep-alive\r\n");
 	if (m->request_id != NULL && m->request_id[0] != '\0')
 		(void)buf_printf(out, "X-Request-Id: %s\r\n", m->request_id);
+	write_security(r, m, out);
 	(void)buf_append(out, r->headers.data, r->headers.len);
 	(void)buf_puts(out, "\r\n");
 	if (http_resp_body_sent(r, m) > 0)

@@ -2,8 +2,13 @@
  * http_resp.h - HTTP/1.1 responses: what a handler fills in (status,
  * content type, body, extra header fields), how it goes on the wire
  * (status line, Date, Server, Content-Type, Content-Length, Connection,
- * X-Request-Id, extra fields, body), the JSON error body every refusal
- * carries, and request ids.
+ * X-Request-Id, the security fields, extra fields, body), the JSON error
+ * body every refusal carries, and request ids.
+ *
+ * Every response carries the security fields: X-Content-Type-Options:
+ * nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer, a
+ * Content-Security-Policy (HTTP_RESP_CSP unless the handler set its own)
+ * and, over TLS only, Strict-Transport-Security.
  *
  * A worker serves one request at a time, so it keeps one struct
  * http_resp and resets it for each request; the serialized bytes go to a
@@ -33,12 +38,22 @@
 #define HTTP_RESP_JSON "application/json"
 #define HTTP_RESP_TEXT "text/plain; charset=utf-8"
 
+/* The Content-Security-Policy of every response that does not set one:
+ * JSON needs nothing, and no one may frame it. */
+#define HTTP_RESP_CSP "default-src 'none'; frame-ancestors 'none'"
+/* Strict-Transport-Security, sent over TLS only. */
+#define HTTP_RESP_HSTS "max-age=31536000"
+
 struct http_resp {
 	int status;
 	const char *content_type; /* static; NULL: no Content-Type */
 	struct buf body;          /* owned, dynamic */
 	struct buf headers;       /* extra "Name: value\r\n" lines, owned */
 	bool close;               /* the handler wants the connection closed */
+	/* Content-Security-Policy: NULL sends HTTP_RESP_CSP; a handler
+	 * serving a page of its own sets one (static, or alive until the
+	 * response is written; header-safe). */
+	const char *csp;
 };
 
 /* How the response goes out. */
@@ -48,6 +63,7 @@ struct http_resp_meta {
 	bool http10;            /* an HTTP/1.0 client: say keep-alive aloud */
 	bool head;              /* HEAD: headers as for GET, no body */
 	time_t now;             /* for the Date field */
+	bool tls;               /* over TLS: Strict-Transport-Security */
 };
 
 /* Set up an empty 200 response whose body may grow to max_body bytes.

@@ -250,6 +250,28 @@ int router_match(const struct router *r, enum http_method method,
 	return 405;
 }
 
+size_t router_methods(const struct router *r, const char *path, size_t len,
+    unsigned hide, char *dst, size_t n)
+{
+	bool seen[HTTP_METHOD_OTHER + 1] = {false};
+	struct router_match scratch;
+	size_t i, found = 0;
+
+	for (i = 0; i < r->n; i++) {
+		const struct router_route *rt = &r->routes[i];
+
+		if ((rt->flags & hide) != 0 ||
+		    !match_path(rt->pattern, path, len, &scratch))
+			continue;
+		seen[rt->method] = true;
+		if (rt->method == HTTP_METHOD_GET)
+			seen[HTTP_METHOD_HEAD] = true;
+		found++;
+	}
+	build_allow(seen, dst, n);
+	return found;
+}
+
 const char *router_param(const struct router_match *m, const char *name,
     size_t *len)
 {

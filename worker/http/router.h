@@ -132,6 +132,15 @@ int router_init(struct router *r, const struct router_route *routes, size_t n,
 int router_match(const struct router *r, enum http_method method,
     const char *path, size_t len, unsigned hide, struct router_match *m);
 
+/*
+ * The methods the visible routes (as router_match would see them with
+ * hide) take for path[0..len), in Allow order ("GET, HEAD, POST"), into
+ * dst (n bytes; ROUTER_ALLOW_MAX is enough). Returns how many routes
+ * match the path: 0 for a path no route serves.
+ */
+size_t router_methods(const struct router *r, const char *path, size_t len,
+    unsigned hide, char *dst, size_t n);
+
 /* The value of parameter name, or NULL (and *len 0) when absent. */
 const char *router_param(const struct router_match *m, const char *name,
     size_t *len);

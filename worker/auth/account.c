@@ -1,0 +1,516 @@
+/*
+ * account.c - accounts and sessions: register, login (JSON and the OAuth
+ * password grant), refresh, logout, who am I; see auth.h and README's API
+ * section.
+ *
+ * A login checks the password before it looks at the account's status, so
+ * only someone who knows the password learns that an account is pending
+ * or suspended; an unknown email costs the same scrypt work as a wrong
+ * password and gets the same answer. Every attempt is audited.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth_int.h"
+#include "cfg.h"
+#include "email.h"
+#include "log.h"
+#include "pwhash.h"
+#include "secret.h"
+
+#define TOKEN_OUT 4096
+
+static struct json_object *user_json(const char *id, const char *email,
+    const char *status, const char *role)
+{
+	struct json_object *u = json_object_new_object();
+
+	if (u == NULL)
+		return NULL;
+	json_object_object_add(u, "id", json_object_new_string(id));
+	json_object_object_add(u, "email", json_object_new_string(email));
+	json_object_object_add(u, "status", json_object_new_string(status));
+	json_object_object_add(u, "role", json_object_new_string(role));
+	return u;
+}
+
+static struct json_object *audit_email(const char *email)
+{
+	struct json_object *d = json_object_new_object();
+
+	if (d != NULL && email != NULL)
+		json_object_object_add(d, "email",
+		    json_object_new_string_len(email,
+		        (int)strnlen(email, AUTH_EMAIL_MAX)));
+	return d;
+}
+
+void auth_h_register(const struct router_call *call, struct http_resp *r)
+{
+	const struct cfg *cfg = auth_g.ctx->cfg;
+	struct json_object *body = auth_body_json(call, r), *doc;
+	const char *email, *pw, *name, *params[4];
+	char phc[PWHASH_MAX_LEN];
+	PGresult *res = NULL;
+	enum db_rc rc;
+	size_t pwlen;
+
+	if (body == NULL)
+		return;
+	email = auth_json_str(body, "email");
+	pw = auth_json_str(body, "password");
+	name = auth_json_str(body, "display_name");
+	if (email == NULL || !email_valid(email)) {
+		auth_refuse(call, r, 400, "invalid_email",
+		    "Give a valid email address (\"email\").");
+		goto out;
+	}
+	pwlen = pw != NULL ? strlen(pw) : 0;
+	if (pw == NULL || pwlen < AUTH_PASSWORD_MIN ||
+	    pwlen > AUTH_PASSWORD_MAX) {
+		auth_refuse(call, r, 400, "invalid_password",
+		    "The password (\"password\") must be 8 to 1024 "
+		    "characters long.");
+		goto out;
+	}
+	if (name != NULL && strlen(name) > 200) {
+		auth_refuse(call, r, 400, "invalid_display_name",
+		    "The display name is at most 200 characters long.");
+		goto out;
+	}
+	if (pwhash_hash(pw, pwlen, (int)cfg->password_scrypt_ln, phc,
+	        sizeof(phc)) != 0) {
+		log_errx("request %s: could not hash a password",
+		    call->request_id);
+		http_resp_error(r, 500, NULL, call->request_id);
+		goto out;
+	}
+	params[0] = email;
+	params[1] = phc;
+	params[2] = name;
+	params[3] = cfg->auto_approve_users ? "active" : "pending";
+	rc = db_exec(auth_g.db, Q_USER_INSERT, params, &res);
+	secret_wipe(phc, sizeof(phc));
+	if (rc == DB_UNAVAILABLE) {
+		auth_unavailable(call, r);
+		goto out;
+	}
+	if (rc != DB_OK) {
+		log_errx("request %s: could not create a user: %s",
+		    call->request_id, PQresultErrorMessage(res));
+		http_resp_error(r, 500, NULL, call->request_id);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		audit_record(call, "user.register", AUDIT_FAILURE,
+		    "email_taken", NULL, NULL, audit_email(email));
+		auth_refuse(call, r, 409, "email_taken",
+		    "An account with this email exists.");
+		goto out;
+	}
+	audit_record(call, "user.register", AUDIT_SUCCESS, NULL,
+	    PQgetvalue(res, 0, 0), NULL, audit_email(email));
+	doc = user_json(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+	    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+	if (doc != NULL)
+		json_object_object_add(doc, "created_at",
+		    json_object_new_string(PQgetvalue(res, 0, 5)));
+	auth_send_json(call, r, 201, doc);
+out:
+	PQclear(res);
+	json_object_put(body);
+}
+
+int auth_refresh_issue(const char *user_id, char *out)
+{
+	char hash[AUTH_BYTEA_HEX_LEN], ttl[24];
+	const char *params[3] = {user_id, hash, ttl};
+	PGresult *res = NULL;
+	enum db_rc rc;
+
+	memcpy(out, "rt_", 3);
+	if (secret_random_base62(out + 3, AUTH_REFRESH_LEN - 3) != 0 ||
+	    auth_hash_secret(out, AUTH_REFRESH_LEN, hash) != 0)
+		return 500;
+	(void)snprintf(ttl, sizeof(ttl), "%lld",
+	    (long long)(auth_g.ctx->cfg->refresh_token_ttl / 1000));
+	rc = db_exec(auth_g.db, Q_REFRESH_INSERT, params, &res);
+	if (rc == DB_ERROR)
+		log_errx("could not store a refresh token: %s",
+		    PQresultErrorMessage(res));
+	PQclear(res);
+	return rc == DB_OK ? 0 : rc == DB_UNAVAILABLE ? 503 : 500;
+}
+
+/* Answer the tokens of a session: an access token and refresh (already
+ * made, may be NULL for none). */
+static void send_tokens(const struct router_call *call, struct http_resp *r,
+    const char *user_id, const char *email, const char *role_s,
+    const char *refresh)
+{
+	char tok[TOKEN_OUT], jti[AUTH_JTI_LEN + 1];
+	int64_t exp;
+	int role = auth_role_parse(role_s), rc;
+	struct json_object *doc;
+
+	rc = auth_token_issue(user_id, email,
+	    role < 0 ? AUTH_ROLE_USER : (enum auth_role)role, tok, sizeof(tok),
+	    jti, &exp);
+	if (rc == 503) {
+		auth_unavailable(call, r);
+		return;
+	}
+	if (rc != 0 || (doc = json_object_new_object()) == NULL) {
+		http_resp_error(r, 500, "The access token could not be made.",
+		    call->request_id);
+		return;
+	}
+	json_object_object_add(doc, "access_token",
+	    json_object_new_string(tok));
+	json_object_object_add(doc, "token_type",
+	    json_object_new_string("Bearer"));
+	json_object_object_add(doc, "expires_in",
+	    json_object_new_int64(auth_g.ctx->cfg->access_token_ttl / 1000));
+	if (refresh != NULL) {
+		json_object_object_add(doc, "refresh_token",
+		    json_object_new_string(refresh));
+		json_object_object_add(doc, "refresh_expires_in",
+		    json_object_new_int64(
+		        auth_g.ctx->cfg->refresh_token_ttl / 1000));
+	}
+	json_object_object_add(doc, "user",
+	    user_json(user_id, email, "active", role_s));
+	secret_wipe(tok, sizeof(tok));
+	(void)http_resp_header(r, "Cache-Control", "no-store");
+	(void)http_resp_header(r, "Pragma", "no-cache");
+	auth_send_json(call, r, 200, doc);
+}
+
+/* An OAuth 2.0 error (RFC 6749 section 5.2), with our reason too. */
+static void oauth_error(const struct router_call *call, struct http_resp *r,
+    int status, const char *error, const char *reason, const char *desc)
+{
+	struct json_object *doc = json_object_new_object();
+
+	if (doc == NULL) {
+		http_resp_error(r, status, desc, call->request_id);
+		return;
+	}
+	json_object_object_add(doc, "error", json_object_new_string(error));
+	json_object_object_add(doc, "reason", json_object_new_string(reason));
+	json_object_object_add(doc, "error_description",
+	    json_object_new_string(desc));
+	json_object_object_add(doc, "request_id",
+	    json_object_new_string(call->request_id));
+	(void)http_resp_header(r, "Cache-Control", "no-store");
+	auth_send_json(call, r, status, doc);
+}
+
+/* The login of both endpoints. */
+static void login(const struct router_call *call, struct http_resp *r,
+    const char *email, const char *pw, bool oauth)
+{
+	const struct cfg *cfg = auth_g.ctx->cfg;
+	const char *params[2] = {email, NULL};
+	char refresh[AUTH_REFRESH_LEN + 1], phc[PWHASH_MAX_LEN];
+	const char *id, *status, *reason = NULL, *msg = NULL;
+	PGresult *res = NULL;
+	size_t pwlen = strlen(pw);
+	enum db_rc rc;
+	int ok, st;
+
+	if (strlen(email) > AUTH_EMAIL_MAX || pwlen > AUTH_PASSWORD_MAX) {
+		reason = "bad_credentials";
+		pwhash_dummy(pw, pwlen > AUTH_PASSWORD_MAX ? 0 : pwlen,
+		    (int)cfg->password_scrypt_ln);
+		goto refused;
+	}
+	rc = db_exec(auth_g.db, Q_USER_BY_EMAIL, params, &res);
+	if (rc != DB_OK) {
+		if (rc == DB_ERROR)
+			log_errx("request %s: could not look a user up: %s",
+			    call->request_id, PQresultErrorMessage(res));
+		auth_db_failed(call, r, rc, res);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		pwhash_dummy(pw, pwlen, (int)cfg->password_scrypt_ln);
+		audit_record(call, "auth.login", AUDIT_FAILURE, "unknown_user",
+		    NULL, NULL, audit_email(email));
+		reason = "bad_credentials";
+		goto refused;
+	}
+	id = PQgetvalue(res, 0, 0);
+	status = PQgetvalue(res, 0, 3);
+	ok = pwhash_verify(pw, pwlen, PQgetvalue(res, 0, 2));
+	if (ok != 1) {
+		audit_record(call, "auth.login", AUDIT_FAILURE,
+		    ok == 0 ? "bad_password" : "unreadable_hash", id, NULL,
+		    audit_email(email));
+		reason = "bad_credentials";
+		goto refused;
+	}
+	if (strcmp(status, "active") != 0) {
+		bool pending = strcmp(status, "pending") == 0;
+
+		audit_record(call, "auth.login", AUDIT_DENIED,
+		    pending ? "account_pending" : "account_suspended", id, NULL,
+		    audit_email(email));
+		reason = pending ? "account_pending" : "account_suspended";
+		msg = pending
+		    ? "This account waits for an administrator's approval."
+		    : "This account is suspended.";
+		if (oauth)
+			oauth_error(call, r, 403, "access_denied", reason, msg);
+		else
+			auth_refuse(call, r, 403, reason, msg);
+		PQclear(res);
+		return;
+	}
+	st = auth_refresh_issue(id, refresh);
+	if (st != 0) {
+		PQclear(res);
+		if (st == 503)
+			auth_unavailable(call, r);
+		else
+			http_resp_error(r, 500, NULL, call->request_id);
+		return;
+	}
+	/* A hash made with a lower cost than configured is made again. */
+	phc[0] = '\0';
+	if (pwhash_needs_rehash(PQgetvalue(res, 0, 2),
+	        (int)cfg->password_scrypt_ln) &&
+	    pwhash_hash(pw, pwlen, (int)cfg->password_scrypt_ln, phc,
+	        sizeof(phc)) != 0)
+		phc[0] = '\0';
+	{
+		const char *up[2] = {id, phc[0] != '\0' ? phc : NULL};
+		PGresult *ures = NULL;
+
+		(void)db_exec(auth_g.db, Q_USER_LOGGED_IN, up, &ures);
+		PQclear(ures);
+	}
+	secret_wipe(phc, sizeof(phc));
+	audit_record(call, "auth.login", AUDIT_SUCCESS, NULL, id, NULL,
+	    audit_email(email));
+	send_tokens(call, r, id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 4),
+	    refresh);
+	secret_wipe(refresh, sizeof(refresh));
+	PQclear(res);
+	return;
+refused:
+	PQclear(res);
+	if (oauth)
+		oauth_error(call, r, 400, "invalid_grant", reason,
+		    "The email or password is wrong.");
+	else
+		auth_refuse(call, r, 401, reason,
+		    "The email or password is wrong.");
+}
+
+void auth_h_login(const struct router_call *call, struct http_resp *r)
+{
+	struct json_object *body = auth_body_json(call, r);
+	const char *email, *pw;
+
+	if (body == NULL)
+		return;
+	email = auth_json_str(body, "email");
+	pw = auth_json_str(body, "password");
+	if (email == NULL || pw == NULL)
+		auth_refuse(call, r, 400, "missing_field",
+		    "Give \"email\" and \"password\".");
+	else
+		login(call, r, email, pw, false);
+	json_object_put(body);
+}
+
+void auth_h_oauth_token(const struct router_call *call, struct http_resp *r)
+{
+	char ct[128], grant[64], user[AUTH_EMAIL_MAX + 2],
+	    pw[AUTH_PASSWORD_MAX + 2];
+
+	if (auth_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
+	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+		oauth_error(call, r, 400, "invalid_request",
+		    "unsupported_media_type",
+		    "Send the form as application/x-www-form-urlencoded.");
+		return;
+	}
+	if (auth_form_get(call->body, call->body_len, "grant_type", grant,
+	        sizeof(grant)) < 0) {
+		oauth_error(call, r, 400, "invalid_request", "missing_field",
+		    "Give grant_type.");
+		return;
+	}
+	if (strcmp(grant, "password") != 0) {
+		oauth_error(call, r, 400, "unsupported_grant_type",
+		    "unsupported_grant_type",
+		    "This endpoint takes grant_type=password.");
+		return;
+	}
+	if (auth_form_get(call->body, call->body_len, "username", user,
+	        sizeof(user)) < 0 ||
+	    auth_form_get(call->body, call->body_len, "password", pw,
+	        sizeof(pw)) < 0) {
+		oauth_error(call, r, 400, "invalid_request", "missing_field",
+		    "Give username and password.");
+		secret_wipe(pw, sizeof(pw));
+		return;
+	}
+	login(call, r, user, pw, true);
+	secret_wipe(pw, sizeof(pw));
+}
+
+void auth_h_refresh(const struct router_call *call, struct http_resp *r)
+{
+	struct json_object *body = auth_body_json(call, r);
+	char old[AUTH_BYTEA_HEX_LEN], fresh_h[AUTH_BYTEA_HEX_LEN], ttl[24],
+	    fresh[AUTH_REFRESH_LEN + 1];
+	const char *tok, *params[3] = {old, fresh_h, ttl};
+	PGresult *res = NULL;
+	enum db_rc rc;
+
+	if (body == NULL)
+		return;
+	tok = auth_json_str(body, "refresh_token");
+	if (tok == NULL || strlen(tok) != AUTH_REFRESH_LEN ||
+	    strncmp(tok, "rt_", 3) != 0) {
+		auth_refuse(call, r, 401, "invalid_refresh_token",
+		    "The refresh token is malformed.");
+		goto out;
+	}
+	memcpy(fresh, "rt_", 3);
+	if (auth_hash_secret(tok, strlen(tok), old) != 0 ||
+	    secret_random_base62(fresh + 3, AUTH_REFRESH_LEN - 3) != 0 ||
+	    auth_hash_secret(fresh, AUTH_REFRESH_LEN, fresh_h) != 0) {
+		http_resp_error(r, 500, NULL, call->request_id);
+		goto out;
+	}
+	(void)snprintf(ttl, sizeof(ttl), "%lld",
+	    (long long)(auth_g.ctx->cfg->refresh_token_ttl / 1000));
+	rc = db_exec(auth_g.db, Q_REFRESH_ROTATE, params, &res);
+	if (rc == DB_UNAVAILABLE) {
+		auth_unavailable(call, r);
+		goto out;
+	}
+	if (rc == DB_OK && PQntuples(res) == 1) {
+		audit_record(call, "auth.refresh", AUDIT_SUCCESS, NULL,
+		    PQgetvalue(res, 0, 0), NULL, NULL);
+		send_tokens(call, r, PQgetvalue(res, 0, 0),
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), fresh);
+		goto out;
+	}
+	/* A unique violation: another refresh spent it at the same moment,
+	 * which is reuse as well. Otherwise find out why. */
+	PQclear(res);
+	res = NULL;
+	rc = db_exec(auth_g.db, Q_REFRESH_LOOKUP, params, &res);
+	if (rc != DB_OK) {
+		if (rc == DB_UNAVAILABLE)
+			auth_unavailable(call, r);
+		else
+			http_resp_error(r, 500, NULL, call->request_id);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		auth_refuse(call, r, 401, "invalid_refresh_token",
+		    "The refresh token is not known.");
+	} else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+		/* Spent before: someone replays it. The whole family goes. */
+		const char *fam[1] = {PQgetvalue(res, 0, 1)};
+		PGresult *fres = NULL;
+
+		(void)db_exec(auth_g.db, Q_REFRESH_REVOKE_FAM, fam, &fres);
+		PQclear(fres);
+		audit_record(call, "auth.refresh_reuse", AUDIT_DENIED,
+		    "refresh_token_reused", PQgetvalue(res, 0, 0), NULL, NULL);
+		auth_refuse(call, r, 401, "refresh_token_reused",
+		    "This refresh token was used already; every token of its "
+		    "session is revoked. Log in again.");
+	} else if (strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
+		auth_refuse(call, r, 401, "refresh_token_revoked",
+		    "The refresh token was revoked.");
+	} else if (strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
+		auth_refuse(call, r, 401, "refresh_token_expired",
+		    "The refresh token has expired.");
+	} else {
+		bool pending = strcmp(PQgetvalue(res, 0, 5), "pending") == 0;
+
+		auth_refuse(call, r, 403,
+		    pending ? "account_pending" : "account_suspended",
+		    pending ? "This account waits for an administrator's "
+		              "approval."
+		            : "This account is suspended.");
+	}
+out:
+	secret_wipe(fresh, sizeof(fresh));
+	PQclear(res);
+	json_object_put(body);
+}
+
+void auth_h_logout(const struct router_call *call, struct http_resp *r)
+{
+	const struct auth_principal *who = call->who;
+	struct json_object *body = NULL, *doc;
+	const char *tok = NULL;
+	char hash[AUTH_BYTEA_HEX_LEN];
+
+	if (call->body_len > 0 && (body = auth_body_json(call, r)) == NULL)
+		return;
+	if (body != NULL)
+		tok = auth_json_str(body, "refresh_token");
+	if (auth_jti_revoke(who->jti, who->user_id, who->exp) != 0) {
+		auth_unavailable(call, r);
+		goto out;
+	}
+	if (tok != NULL && strlen(tok) == AUTH_REFRESH_LEN &&
+	    auth_hash_secret(tok, strlen(tok), hash) == 0) {
+		const char *params[2] = {hash, who->user_id};
+		PGresult *res = NULL;
+
+		if (db_exec(auth_g.db, Q_REFRESH_OWNER_FAM, params, &res) ==
+		        DB_OK &&
+		    PQntuples(res) == 1) {
+			const char *fam[1] = {PQgetvalue(res, 0, 0)};
+			PGresult *fres = NULL;
+
+			(void)db_exec(auth_g.db, Q_REFRESH_REVOKE_FAM, fam,
+			    &fres);
+			PQclear(fres);
+		}
+		PQclear(res);
+	}
+	audit_record(call, "auth.logout", AUDIT_SUCCESS, NULL, who->user_id,
+	    NULL, NULL);
+	if ((doc = json_object_new_object()) != NULL)
+		json_object_object_add(doc, "status",
+		    json_object_new_string("logged_out"));
+	auth_send_json(call, r, 200, doc);
+out:
+	json_object_put(body);
+}
+
+void auth_h_me(const struct router_call *call, struct http_resp *r)
+{
+	const struct auth_principal *who = call->who;
+	struct json_object *doc = user_json(who->user_id, who->email, "active",
+	    auth_role_name(who->role));
+
+	if (doc != NULL) {
+		json_object_object_add(doc, "authenticated_by",
+		    json_object_new_string(
+		        who->via == AUTH_VIA_JWT ? "access_token" : "api_key"));
+		if (who->via == AUTH_VIA_API_KEY) {
+			json_object_object_add(doc, "key_id",
+			    json_object_new_string(who->key_id));
+			json_object_object_add(doc, "tier",
+			    json_object_new_string(auth_tiers[who->tier].name));
+		}
+	}
+	auth_send_json(call, r, 200, doc);
+}

@@ -1,0 +1,123 @@
+/*
+ * auth_int.h - what the files of worker/auth/ share among themselves:
+ * the worker's handles, refusals, JSON bodies, the audit log, token and
+ * key checks. Not for use outside worker/auth/.
+ */
+#ifndef PACER_AUTH_INT_H
+#define PACER_AUTH_INT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "auth.h"
+#include "http_resp.h"
+
+struct auth_state {
+	const struct worker_ctx *ctx;
+	struct db *db;
+	struct cache *cache;
+};
+
+extern struct auth_state auth_g;
+
+/* A refusal: status, a short machine reason ("bad_password") and a
+ * sentence. A 401 also gets WWW-Authenticate. */
+void auth_refuse(const struct router_call *call, struct http_resp *r,
+    int status, const char *reason, const char *message);
+
+/* 503 with Retry-After: the database is away. */
+void auth_unavailable(const struct router_call *call, struct http_resp *r);
+
+/* A query that did not give DB_OK: log a server error, PQclear res, and
+ * answer 503 (unavailable) or 500. */
+void auth_db_failed(const struct router_call *call, struct http_resp *r,
+    enum db_rc rc, PGresult *res);
+
+/* The request's JSON object body, or NULL after answering 415 (not
+ * application/json) or 400 (not a JSON object). Caller puts it. */
+struct json_object *auth_body_json(const struct router_call *call,
+    struct http_resp *r);
+
+/* The value of name in an application/x-www-form-urlencoded text
+ * (a request body or a query string) q[0..qlen), percent-decoded with
+ * '+' as a space, into out (outlen bytes, NUL included). Returns its
+ * length; -1 when absent; -2 when given twice (RFC 6749 3.2), malformed,
+ * holding a NUL, or longer than outlen - 1. */
+ssize_t auth_form_get(const char *q, size_t qlen, const char *name, char *out,
+    size_t outlen);
+
+/* A string member of o, or NULL when absent or not a string. */
+const char *auth_json_str(struct json_object *o, const char *key);
+
+/* Send doc (taken) as the JSON body with status. */
+void auth_send_json(const struct router_call *call, struct http_resp *r,
+    int status, struct json_object *doc);
+
+/* A request header's value as a NUL-terminated copy in out (truncated
+ * to outlen - 1), or NULL when absent. */
+const char *auth_header(const struct router_call *call, const char *name,
+    char *out, size_t outlen);
+
+/* The text form of a bytea parameter for 32 bytes: "\\x" and 64 hex. */
+#define AUTH_BYTEA_HEX_LEN (2 + 64 + 1)
+void auth_bytea_hex(const unsigned char h[32], char out[AUTH_BYTEA_HEX_LEN]);
+
+/* SHA-256 of a secret for storage (refresh tokens, API keys), as bytea
+ * text. Returns 0 or -1. */
+int auth_hash_secret(const char *s, size_t len, char out[AUTH_BYTEA_HEX_LEN]);
+
+/* The audit log: a row in audit_log and a log line. user_id is whom the
+ * event concerns, actor_id who acted when that is someone else (both may
+ * be NULL); details is taken (may be NULL). Never pass a secret. */
+enum audit_outcome {
+	AUDIT_SUCCESS,
+	AUDIT_FAILURE,
+	AUDIT_DENIED,
+};
+void audit_record(const struct router_call *call, const char *action,
+    enum audit_outcome outcome, const char *reason, const char *user_id,
+    const char *actor_id, struct json_object *details);
+
+/* Tokens (tokens.c). Verify an access token: 0 with *p filled, or an
+ * HTTP status (401, 503) with *reason and *message set. */
+int auth_jwt_verify(const char *tok, size_t len, struct auth_principal *p,
+    const char **reason, const char **message);
+/* Revoke an access token's jti until exp. 0, or 503. */
+int auth_jti_revoke(const char *jti, const char *user_id, int64_t exp);
+/* Keys and revocations: periodic work (auth_tick). */
+void auth_tokens_tick(int64_t now);
+
+/* API keys (gate.c). Verify a key: 0 with *p, or a status (401, 403,
+ * 503) with the reason; *quota_seed gets the quota use written back to
+ * the database for the key's current window. */
+int auth_key_verify(const char *key, size_t len, struct auth_principal *p,
+    int64_t *created, int64_t *quota_seed, const char **reason,
+    const char **message);
+void auth_keys_tick(int64_t now);
+
+/* Issue a refresh token for user_id in a new family (account.c): 0 with
+ * the token in out (at least AUTH_REFRESH_LEN + 1 bytes), or 503/500. */
+#define AUTH_REFRESH_LEN 46
+int auth_refresh_issue(const char *user_id, char *out);
+
+/* API keys (keys.c), also for the admin API. Provision a key of tier
+ * for user_id and answer 201 with it (shown this once); actor_id: the
+ * admin who acts for someone else, or NULL. Audited as apikey.create,
+ * or admin.key_provision when an admin acts. */
+void auth_key_provision(const struct router_call *call, struct http_resp *r,
+    const char *user_id, const char *name, enum auth_tier tier,
+    const char *actor_id);
+/* Revoke key id[0..idlen); owner: only that user's key, NULL: anyone's
+ * (admin; the actor is call->who). Answers 200 or 404. Audited as
+ * apikey.revoke, or admin.key_revoke when owner is NULL. */
+void auth_key_revoke(const struct router_call *call, struct http_resp *r,
+    const char *id, size_t idlen, const char *owner);
+
+/* Whether s is a canonical uuid (36 characters, lowercase or uppercase
+ * hex, dashes at 8-13-18-23). */
+bool auth_uuid_valid(const char *s, size_t len);
+
+#endif /* PACER_AUTH_INT_H */

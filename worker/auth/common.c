@@ -1,0 +1,319 @@
+/*
+ * common.c - what worker/auth/ shares: refusals, JSON bodies, hashes of
+ * stored secrets, roles and tiers, and the audit log; see auth_int.h.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth_int.h"
+#include "buf.h"
+#include "health.h"
+#include "log.h"
+#include "secret.h"
+
+struct auth_state auth_g;
+
+/* The tiers: quota per 30 days, burst per minute, a trial key's life. */
+const struct auth_tier_info auth_tiers[AUTH_NTIERS] = {
+    [AUTH_TIER_TRIAL] = {"trial", 1000, 60, 14LL * 86400},
+    [AUTH_TIER_STARTER] = {"starter", 10000, 120, 0},
+    [AUTH_TIER_PROFESSIONAL] = {"professional", 100000, 600, 0},
+    [AUTH_TIER_ENTERPRISE] = {"enterprise", 0, 3000, 0},
+};
+
+static const char *const role_names[] = {"user", "admin", "super_admin"};
+
+const char *auth_role_name(enum auth_role role)
+{
+	return (unsigned)role < 3 ? role_names[role] : "user";
+}
+
+int auth_role_parse(const char *s)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int auth_tier_parse(const char *s)
+{
+	for (int i = 0; i < AUTH_NTIERS; i++)
+		if (strcmp(s, auth_tiers[i].name) == 0)
+			return i;
+	return -1;
+}
+
+bool auth_is_admin(const struct auth_principal *p)
+{
+	return p != NULL &&
+	    (p->role == AUTH_ROLE_ADMIN || p->role == AUTH_ROLE_SUPER_ADMIN);
+}
+
+void auth_refuse(const struct router_call *call, struct http_resp *r,
+    int status, const char *reason, const char *message)
+{
+	struct json_object *doc = json_object_new_object();
+	char hdr[256];
+
+	if (status == 401) {
+		(void)snprintf(hdr, sizeof(hdr),
+		    "Bearer realm=\"pacer\", error=\"invalid_token\", "
+		    "error_description=\"%s\"",
+		    reason);
+		(void)http_resp_header(r, "WWW-Authenticate", hdr);
+	}
+	if (doc == NULL) {
+		http_resp_error(r, status, message, call->request_id);
+		return;
+	}
+	json_object_object_add(doc, "error",
+	    json_object_new_string(http_resp_error_code(status)));
+	json_object_object_add(doc, "reason", json_object_new_string(reason));
+	json_object_object_add(doc, "message", json_object_new_string(message));
+	json_object_object_add(doc, "request_id",
+	    json_object_new_string(call->request_id));
+	auth_send_json(call, r, status, doc);
+}
+
+void auth_unavailable(const struct router_call *call, struct http_resp *r)
+{
+	health_db_unavailable(call, r);
+}
+
+void auth_send_json(const struct router_call *call, struct http_resp *r,
+    int status, struct json_object *doc)
+{
+	const char *text = doc != NULL
+	    ? json_object_to_json_string_ext(doc,
+	          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+	    : NULL;
+
+	if (text == NULL ||
+	    http_resp_set(r, status, HTTP_RESP_JSON, text, strlen(text)) != 0)
+		http_resp_error(r, 500, "The reply could not be built.",
+		    call->request_id);
+	json_object_put(doc);
+}
+
+const char *auth_header(const struct router_call *call, const char *name,
+    char *out, size_t outlen)
+{
+	struct http_slice s;
+	size_t n;
+
+	if (!http_header_get(call->req, call->buf, name, &s))
+		return NULL;
+	n = s.len < outlen - 1 ? s.len : outlen - 1;
+	memcpy(out, call->buf + s.off, n);
+	out[n] = '\0';
+	return out;
+}
+
+struct json_object *auth_body_json(const struct router_call *call,
+    struct http_resp *r)
+{
+	char ct[128];
+	struct json_tokener *tok;
+	struct json_object *o;
+	size_t n;
+
+	if (auth_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
+	    strcspn(ct, "; \t") != 16 ||
+	    strncasecmp(ct, "application/json", 16) != 0) {
+		auth_refuse(call, r, 415, "unsupported_media_type",
+		    "Send the body as Content-Type: application/json.");
+		return NULL;
+	}
+	if ((tok = json_tokener_new_ex(16)) == NULL) {
+		http_resp_error(r, 500, NULL, call->request_id);
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, call->body, (int)call->body_len);
+	if (o != NULL && json_tokener_get_parse_end(tok) != call->body_len) {
+		/* Trailing bytes after the object (only white space is
+		 * fine). */
+		for (n = json_tokener_get_parse_end(tok); n < call->body_len;
+		     n++)
+			if (!isspace((unsigned char)call->body[n]))
+				break;
+		if (n < call->body_len) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		auth_refuse(call, r, 400, "bad_json",
+		    "The body must be one JSON object.");
+		return NULL;
+	}
+	return o;
+}
+
+void auth_db_failed(const struct router_call *call, struct http_resp *r,
+    enum db_rc rc, PGresult *res)
+{
+	if (rc == DB_ERROR)
+		log_errx("request %s: query failed: %s", call->request_id,
+		    PQresultErrorMessage(res));
+	PQclear(res);
+	if (rc == DB_UNAVAILABLE)
+		auth_unavailable(call, r);
+	else
+		http_resp_error(r, 500, NULL, call->request_id);
+}
+
+const char *auth_json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+void auth_bytea_hex(const unsigned char h[32], char out[AUTH_BYTEA_HEX_LEN])
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	secret_hex(h, 32, out + 2);
+}
+
+int auth_hash_secret(const char *s, size_t len, char out[AUTH_BYTEA_HEX_LEN])
+{
+	unsigned char h[SECRET_SHA256_LEN];
+
+	if (secret_sha256(s, len, h) != 0)
+		return -1;
+	auth_bytea_hex(h, out);
+	return 0;
+}
+
+bool auth_uuid_valid(const char *s, size_t len)
+{
+	if (len != AUTH_UUID_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+ssize_t auth_form_get(const char *q, size_t qlen, const char *name, char *out,
+    size_t outlen)
+{
+	size_t nlen = strlen(name), i = 0;
+	ssize_t found = -1;
+
+	while (i < qlen) {
+		size_t end = i, o = 0, k;
+
+		while (end < qlen && q[end] != '&')
+			end++;
+		if (end - i > nlen && memcmp(q + i, name, nlen) == 0 &&
+		    q[i + nlen] == '=') {
+			if (found >= 0)
+				return -2;
+			for (k = i + nlen + 1; k < end; k++) {
+				char c = q[k];
+
+				if (c == '+') {
+					c = ' ';
+				} else if (c == '%') {
+					int hi, lo;
+
+					if (k + 2 >= end)
+						return -2;
+					hi = hexval(q[k + 1]);
+					lo = hexval(q[k + 2]);
+					if (hi < 0 || lo < 0)
+						return -2;
+					c = (char)(hi * 16 + lo);
+					k += 2;
+				}
+				if (c == '\0' || o + 1 >= outlen)
+					return -2;
+				out[o++] = c;
+			}
+			out[o] = '\0';
+			found = (ssize_t)o;
+		}
+		i = end + 1;
+	}
+	return found;
+}
+
+static const char *const outcome_names[] = {"success", "failure", "denied"};
+
+void audit_record(const struct router_call *call, const char *action,
+    enum audit_outcome outcome, const char *reason, const char *user_id,
+    const char *actor_id, struct json_object *details)
+{
+	char ua[256], store[1024];
+	const char *params[8];
+	const char *dtext = details != NULL
+	    ? json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)
+	    : NULL;
+	PGresult *res = NULL;
+	enum db_rc rc = DB_UNAVAILABLE;
+	struct buf line;
+
+	if (call == NULL ||
+	    auth_header(call, "User-Agent", ua, sizeof(ua)) == NULL)
+		ua[0] = '\0';
+	params[0] = action;
+	params[1] = outcome_names[outcome];
+	params[2] = reason;
+	params[3] = user_id;
+	params[4] = actor_id;
+	params[5] = call != NULL && strcmp(call->client, "-") != 0
+	    ? call->client
+	    : NULL;
+	params[6] = ua[0] != '\0' ? ua : NULL;
+	params[7] = dtext;
+	if (auth_g.db != NULL)
+		rc = db_exec(auth_g.db, Q_AUDIT_INSERT, params, &res);
+	buf_init_fixed(&line, store, sizeof(store));
+	(void)buf_printf(&line, "audit: %s %s", action, outcome_names[outcome]);
+	if (reason != NULL)
+		(void)buf_printf(&line, " reason=%s", reason);
+	if (user_id != NULL)
+		(void)buf_printf(&line, " user=%s", user_id);
+	if (actor_id != NULL)
+		(void)buf_printf(&line, " actor=%s", actor_id);
+	if (call != NULL)
+		(void)buf_printf(&line, " client=%s request=%s", call->client,
+		    call->request_id);
+	if (dtext != NULL)
+		(void)buf_printf(&line, " %s", dtext);
+	if (rc == DB_OK) {
+		log_info("%s", buf_str(&line));
+	} else {
+		/* The line still says it happened; the row is missing. */
+		log_warnx("%s (not stored in audit_log: %s)", buf_str(&line),
+		    rc == DB_UNAVAILABLE ? "database unavailable"
+		                         : PQresultErrorMessage(res));
+	}
+	PQclear(res);
+	json_object_put(details);
+}
