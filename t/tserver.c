@@ -492,3 +492,33 @@ int ts_pool(const struct ts *s, struct ts_pool *p)
 	sb_close(&sb);
 	return 0;
 }
+
+/* One GET on a new connection; the whole response (caller frees), or
+ * NULL. */
+char *ts_raw_get(int port, const char *path)
+{
+	char req[512], chunk[4096], *all = NULL;
+	size_t len = 0;
+	int fd = ts_connect(port);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	(void)snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		(void)close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		char *p = realloc(all, len + (size_t)n + 1);
+
+		cr_assert(p != NULL);
+		all = p;
+		memcpy(all + len, chunk, (size_t)n);
+		len += (size_t)n;
+		all[len] = '\0';
+	}
+	(void)close(fd);
+	return all;
+}

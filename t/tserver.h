@@ -88,6 +88,11 @@ int ts_http(int port, const char *req, char **body, int timeout_ms);
 /* GET path on a new connection, "Connection: close". */
 int ts_get(int port, const char *path);
 
+/* GET path on a new connection (Connection: close); the whole response,
+ * head and body, as the server sent it (caller frees), or NULL when the
+ * connection failed. */
+char *ts_raw_get(int port, const char *path);
+
 /* Open a connection to port (blocking), or -1. */
 int ts_connect(int port);
 

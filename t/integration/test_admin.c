@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "secret.h"
+#include "tdb.h"
 #include "testutil.h"
 #include "thttp.h"
 #include "tserver.h"
@@ -98,38 +99,14 @@ static void start(const char *extra)
 
 /* ------------------------------------------------------------ SQL */
 
-/* Run q with up to two parameters ($1, $2; NULL values are SQL NULLs) on
- * the test's database: the first value of the first row, or "" (caller
- * frees). */
 static char *sql(const char *q, const char *p1, const char *p2)
 {
-	PGconn *c = PQconnectdb(dburl);
-	const char *params[2] = {p1, p2};
-	int n = strstr(q, "$2") != NULL ? 2 : strstr(q, "$1") != NULL ? 1 : 0;
-	PGresult *r;
-	char *v;
-
-	cr_assert(eq(int, PQstatus(c), CONNECTION_OK), "%s", PQerrorMessage(c));
-	r = PQexecParams(c, q, n, NULL, params, NULL, NULL, 0);
-	cr_assert(PQresultStatus(r) == PGRES_TUPLES_OK ||
-	        PQresultStatus(r) == PGRES_COMMAND_OK,
-	    "%s: %s", q, PQerrorMessage(c));
-	v = strdup(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0
-	        ? PQgetvalue(r, 0, 0)
-	        : "");
-	cr_assert(v != NULL);
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return tdb_value(dburl, q, p1, p2);
 }
 
 static long long sql_int(const char *q, const char *p1, const char *p2)
 {
-	char *v = sql(q, p1, p2);
-	long long n = strtoll(v, NULL, 10);
-
-	free(v);
-	return n;
+	return tdb_int(dburl, q, p1, p2);
 }
 
 /* Audit rows of action about user (may be NULL: any) with outcome. */

@@ -25,6 +25,7 @@
 #include "cfg.h"
 #include "jwtkeys.h"
 #include "secret.h"
+#include "tdb.h"
 #include "testutil.h"
 #include "thttp.h"
 #include "tredis.h"
@@ -94,35 +95,14 @@ static PGconn *db(void)
 	return c;
 }
 
-/* Run sql with up to two parameters; the first value of the first row,
- * or "" (caller frees). */
 static char *sql(const char *q, const char *p1, const char *p2)
 {
-	PGconn *c = db();
-	const char *params[2] = {p1, p2};
-	int n = p2 != NULL ? 2 : p1 != NULL ? 1 : 0;
-	PGresult *r = PQexecParams(c, q, n, NULL, params, NULL, NULL, 0);
-	char *v;
-
-	cr_assert(PQresultStatus(r) == PGRES_TUPLES_OK ||
-	        PQresultStatus(r) == PGRES_COMMAND_OK,
-	    "%s: %s", q, PQerrorMessage(c));
-	v = strdup(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0
-	        ? PQgetvalue(r, 0, 0)
-	        : "");
-	cr_assert(v != NULL);
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return tdb_value(ts_env("PACER_TEST_DATABASE_URL"), q, p1, p2);
 }
 
 static long long sql_int(const char *q, const char *p1, const char *p2)
 {
-	char *v = sql(q, p1, p2);
-	long long n = strtoll(v, NULL, 10);
-
-	free(v);
-	return n;
+	return tdb_int(ts_env("PACER_TEST_DATABASE_URL"), q, p1, p2);
 }
 
 /* ------------------------------------------------------------ users */

@@ -30,36 +30,6 @@ static long long now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* GET path; the whole response (head and body) as the server sent it
- * (caller frees), or NULL on a connection failure. */
-static char *raw_get(int port, const char *path)
-{
-	char req[512], chunk[4096], *all = NULL;
-	size_t len = 0;
-	int fd = ts_connect(port);
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	(void)snprintf(req, sizeof(req),
-	    "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		(void)close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		char *p = realloc(all, len + (size_t)n + 1);
-
-		cr_assert(p != NULL);
-		all = p;
-		memcpy(all + len, chunk, (size_t)n);
-		len += (size_t)n;
-		all[len] = '\0';
-	}
-	(void)close(fd);
-	return all;
-}
-
 static int status_of(const char *resp)
 {
 	return resp != NULL && strncmp(resp, "HTTP/1.1 ", 9) == 0
@@ -139,7 +109,7 @@ Test(data, ready_and_admin_health_on_a_healthy_server, .timeout = 60)
 
 	ts_init(&s, "environment = staging\n");
 	ts_start(&s);
-	resp = raw_get(s.port, "/health/ready");
+	resp = ts_raw_get(s.port, "/health/ready");
 	cr_assert(eq(int, status_of(resp), 200), "%s", resp);
 	doc = body_json(resp);
 	cr_assert(eq(str, (char *)jstr(doc, "status"), "ready"));
@@ -148,7 +118,7 @@ Test(data, ready_and_admin_health_on_a_healthy_server, .timeout = 60)
 	json_object_put(doc);
 	free(resp);
 
-	resp = raw_get(s.port, "/admin/health");
+	resp = ts_raw_get(s.port, "/admin/health");
 	cr_assert(eq(int, status_of(resp), 200), "%s", resp);
 	doc = body_json(resp);
 	cr_assert(eq(str, (char *)jstr(doc, "status"), "healthy"), "%s", resp);
@@ -203,7 +173,7 @@ Test(data, admin_health_is_refused_outside_admin_allow, .timeout = 60)
 
 	ts_init(&s, "admin_allow = 10.0.0.0/8, ::1\n");
 	ts_start(&s);
-	resp = raw_get(s.port, "/admin/health");
+	resp = ts_raw_get(s.port, "/admin/health");
 	cr_assert(eq(int, status_of(resp), 403), "%s", resp);
 	TU_EXPECT_IN(resp, "admin_allow");
 	free(resp);
@@ -393,7 +363,7 @@ Test(data, postgresql_stopped_under_load_fast_503_then_back, .timeout = 120,
 	t0 = now_ms();
 	while (now_ms() - t0 < 2000) {
 		long long a = now_ms();
-		char *resp = raw_get(s.port, "/health/ready");
+		char *resp = ts_raw_get(s.port, "/health/ready");
 		long long took = now_ms() - a;
 
 		if (status_of(resp) == 503) {
@@ -498,7 +468,7 @@ Test(data, redis_killed_under_load_no_failed_request, .timeout = 120,
 	cr_log_info("Redis killed: %d requests, %d failed", total, failed);
 	cr_assert(total > 150, "expected real load, only %d requests", total);
 	cr_assert(eq(int, failed, 0), "requests failed without Redis");
-	resp = raw_get(s.port, "/admin/health");
+	resp = ts_raw_get(s.port, "/admin/health");
 	cr_assert(eq(int, status_of(resp), 200), "%s", resp);
 	doc = body_json(resp);
 	cr_assert(eq(str, (char *)jstr(doc, "status"), "degraded"), "%s", resp);
@@ -530,7 +500,7 @@ Test(data, redis_killed_under_load_no_failed_request, .timeout = 120,
 	for (;;) {
 		bool healthy;
 
-		resp = raw_get(s.port, "/admin/health");
+		resp = ts_raw_get(s.port, "/admin/health");
 		doc = body_json(resp);
 		healthy = strcmp(jstr(doc, "status"), "healthy") == 0;
 		json_object_put(doc);
@@ -550,7 +520,7 @@ Test(data, redis_killed_under_load_no_failed_request, .timeout = 120,
 static const char *replica_state(int port)
 {
 	static char state[32];
-	char *resp = raw_get(port, "/admin/health");
+	char *resp = ts_raw_get(port, "/admin/health");
 	struct json_object *doc = body_json(resp), *db, *meta;
 
 	db = check_named(doc, "database");

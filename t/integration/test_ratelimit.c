@@ -191,36 +191,6 @@ static void stop_all(void)
 
 TestSuite(ratelimit, .init = cache_init, .fini = stop_all);
 
-/* One GET on a new connection; the whole response (caller frees), or
- * NULL. */
-static char *raw_get(int port, const char *path)
-{
-	char req[512], chunk[4096], *all = NULL;
-	size_t len = 0;
-	int fd = ts_connect(port);
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	(void)snprintf(req, sizeof(req),
-	    "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		(void)close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		char *p = realloc(all, len + (size_t)n + 1);
-
-		cr_assert(p != NULL);
-		all = p;
-		memcpy(all + len, chunk, (size_t)n);
-		len += (size_t)n;
-		all[len] = '\0';
-	}
-	(void)close(fd);
-	return all;
-}
-
 static int status_of(const char *resp)
 {
 	int st = -1;
@@ -280,7 +250,7 @@ static char *rl_get(int port, const char *id, int limit, int window, int seed)
 	(void)snprintf(path, sizeof(path),
 	    "/debug/ratelimit?id=%s&limit=%d&window=%d&seed=%d", id, limit,
 	    window, seed);
-	resp = raw_get(port, path);
+	resp = ts_raw_get(port, path);
 	cr_assert(resp != NULL, "no answer to %s", path);
 	return resp;
 }
@@ -474,10 +444,11 @@ Test(ratelimit, headers_on_allowed_and_refused_answers, .timeout = 60)
 	free(resp);
 
 	/* Bad parameters are a 400, not a hit. */
-	resp = raw_get(srv.port, "/debug/ratelimit?id=a%20b&limit=1&window=9");
+	resp =
+	    ts_raw_get(srv.port, "/debug/ratelimit?id=a%20b&limit=1&window=9");
 	cr_assert(eq(int, status_of(resp), 400), "%s", resp);
 	free(resp);
-	resp = raw_get(srv.port, "/debug/ratelimit?id=x&limit=0&window=9");
+	resp = ts_raw_get(srv.port, "/debug/ratelimit?id=x&limit=0&window=9");
 	cr_assert(eq(int, status_of(resp), 400), "%s", resp);
 	free(resp);
 }

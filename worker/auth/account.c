@@ -17,7 +17,6 @@
 
 #include "auth_int.h"
 #include "cfg.h"
-#include "email.h"
 #include "log.h"
 #include "pwhash.h"
 #include "secret.h"
@@ -61,22 +60,9 @@ void auth_h_register(const struct router_call *call, struct http_resp *r)
 
 	if (body == NULL)
 		return;
-	email = auth_json_str(body, "email");
-	pw = auth_json_str(body, "password");
 	name = auth_json_str(body, "display_name");
-	if (email == NULL || !email_valid(email)) {
-		auth_refuse(call, r, 400, "invalid_email",
-		    "Give a valid email address (\"email\").");
+	if (!auth_new_credentials(call, r, body, &email, &pw, &pwlen))
 		goto out;
-	}
-	pwlen = pw != NULL ? strlen(pw) : 0;
-	if (pw == NULL || pwlen < AUTH_PASSWORD_MIN ||
-	    pwlen > AUTH_PASSWORD_MAX) {
-		auth_refuse(call, r, 400, "invalid_password",
-		    "The password (\"password\") must be 8 to 1024 "
-		    "characters long.");
-		goto out;
-	}
 	if (name != NULL && strlen(name) > 200) {
 		auth_refuse(call, r, 400, "invalid_display_name",
 		    "The display name is at most 200 characters long.");

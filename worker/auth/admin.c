@@ -25,7 +25,6 @@
 
 #include "auth_int.h"
 #include "cfg.h"
-#include "email.h"
 #include "log.h"
 #include "pwhash.h"
 #include "secret.h"
@@ -325,7 +324,7 @@ void auth_h_admin_key_create(const struct router_call *call,
 {
 	char id[AUTH_UUID_LEN + 1], uid[AUTH_UUID_LEN + 1];
 	const char *params[1] = {id}, *name, *tname;
-	struct json_object *body, *v;
+	struct json_object *body;
 	PGresult *res = NULL;
 	enum db_rc rc;
 	int tier;
@@ -336,15 +335,8 @@ void auth_h_admin_key_create(const struct router_call *call,
 	}
 	if ((body = auth_body_json(call, r)) == NULL)
 		return;
-	if (json_object_object_get_ex(body, "name", &v) &&
-	    (!json_object_is_type(v, json_type_string) ||
-	        strlen(json_object_get_string(v)) > 100)) {
-		auth_refuse(call, r, 400, "invalid_name",
-		    "\"name\" is a string of at most 100 characters.");
+	if (!auth_key_name(call, r, body, &name))
 		goto out;
-	}
-	if ((name = auth_json_str(body, "name")) == NULL)
-		name = "";
 	if ((tname = auth_json_str(body, "tier")) == NULL ||
 	    (tier = auth_tier_parse(tname)) < 0) {
 		auth_refuse(call, r, 400, "invalid_tier",
@@ -518,21 +510,8 @@ void auth_h_admin_setup(const struct router_call *call, struct http_resp *r)
 
 	if (body == NULL)
 		return;
-	email = auth_json_str(body, "email");
-	pw = auth_json_str(body, "password");
-	if (email == NULL || !email_valid(email)) {
-		auth_refuse(call, r, 400, "invalid_email",
-		    "Give a valid email address (\"email\").");
+	if (!auth_new_credentials(call, r, body, &email, &pw, &pwlen))
 		goto out;
-	}
-	pwlen = pw != NULL ? strlen(pw) : 0;
-	if (pw == NULL || pwlen < AUTH_PASSWORD_MIN ||
-	    pwlen > AUTH_PASSWORD_MAX) {
-		auth_refuse(call, r, 400, "invalid_password",
-		    "The password (\"password\") must be 8 to 1024 "
-		    "characters long.");
-		goto out;
-	}
 	if (pwhash_hash(pw, pwlen, (int)cfg->password_scrypt_ln, phc,
 	        sizeof(phc)) != 0) {
 		log_errx("request %s: could not hash a password",

@@ -49,6 +49,17 @@ struct json_object *auth_body_json(const struct router_call *call,
 ssize_t auth_form_get(const char *q, size_t qlen, const char *name, char *out,
     size_t outlen);
 
+/* The email and password of a new account in body, checked: true, or
+ * false after answering 400 (invalid_email, invalid_password). */
+bool auth_new_credentials(const struct router_call *call, struct http_resp *r,
+    struct json_object *body, const char **email, const char **pw,
+    size_t *pwlen);
+
+/* An API key's optional "name" in body (a string of at most 100 bytes;
+ * "" when absent): true, or false after answering 400 (invalid_name). */
+bool auth_key_name(const struct router_call *call, struct http_resp *r,
+    struct json_object *body, const char **name);
+
 /* A string member of o, or NULL when absent or not a string. */
 const char *auth_json_str(struct json_object *o, const char *key);
 

@@ -10,6 +10,7 @@
 
 #include "auth_int.h"
 #include "buf.h"
+#include "email.h"
 #include "health.h"
 #include "log.h"
 #include "secret.h"
@@ -166,6 +167,45 @@ void auth_db_failed(const struct router_call *call, struct http_resp *r,
 		auth_unavailable(call, r);
 	else
 		http_resp_error(r, 500, NULL, call->request_id);
+}
+
+bool auth_new_credentials(const struct router_call *call, struct http_resp *r,
+    struct json_object *body, const char **email, const char **pw,
+    size_t *pwlen)
+{
+	*email = auth_json_str(body, "email");
+	*pw = auth_json_str(body, "password");
+	if (*email == NULL || !email_valid(*email)) {
+		auth_refuse(call, r, 400, "invalid_email",
+		    "Give a valid email address (\"email\").");
+		return false;
+	}
+	*pwlen = *pw != NULL ? strlen(*pw) : 0;
+	if (*pw == NULL || *pwlen < AUTH_PASSWORD_MIN ||
+	    *pwlen > AUTH_PASSWORD_MAX) {
+		auth_refuse(call, r, 400, "invalid_password",
+		    "The password (\"password\") must be 8 to 1024 "
+		    "characters long.");
+		return false;
+	}
+	return true;
+}
+
+bool auth_key_name(const struct router_call *call, struct http_resp *r,
+    struct json_object *body, const char **name)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(body, "name", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	        strlen(json_object_get_string(v)) > 100)) {
+		auth_refuse(call, r, 400, "invalid_name",
+		    "\"name\" is a string of at most 100 characters.");
+		return false;
+	}
+	if ((*name = auth_json_str(body, "name")) == NULL)
+		*name = "";
+	return true;
 }
 
 const char *auth_json_str(struct json_object *o, const char *key)

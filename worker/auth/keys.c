@@ -121,17 +121,8 @@ void auth_h_keys_create(const struct router_call *call, struct http_resp *r)
 	if (call->body_len > 0 && (body = auth_body_json(call, r)) == NULL)
 		return;
 	if (body != NULL) {
-		struct json_object *v;
-
-		if (json_object_object_get_ex(body, "name", &v) &&
-		    (!json_object_is_type(v, json_type_string) ||
-		        strlen(json_object_get_string(v)) > 100)) {
-			auth_refuse(call, r, 400, "invalid_name",
-			    "\"name\" is a string of at most 100 characters.");
+		if (!auth_key_name(call, r, body, &name))
 			goto out;
-		}
-		if ((name = auth_json_str(body, "name")) == NULL)
-			name = "";
 		if ((tname = auth_json_str(body, "tier")) != NULL &&
 		    (tier = auth_tier_parse(tname)) < 0) {
 			auth_refuse(call, r, 400, "invalid_tier",
