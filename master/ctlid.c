@@ -116,21 +116,6 @@ static bool uuid_valid(const char *s)
 	return true;
 }
 
-/* ^[a-z][a-z0-9_.]{0,63}$, as audit_log's check. */
-static bool action_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64 || s[0] < 'a' || s[0] > 'z')
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		        (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		        s[i] == '.'))
-			return false;
-	return true;
-}
-
 static int parse_admin(int argc, char **argv, struct ctlid_args *a)
 {
 	int k;
@@ -197,7 +182,7 @@ static int parse_audit(int argc, char **argv, struct ctlid_args *a)
 		return usage_err("audit: --user is a user's id (a uuid), "
 		                 "not ",
 		    a->user, "");
-	if (a->action != NULL && !action_valid(a->action))
+	if (a->action != NULL && !audit_action_valid(a->action))
 		return usage_err("audit: --action is an action name such "
 		                 "as auth.login, not ",
 		    a->action, "");

@@ -22,3 +22,17 @@ bool email_valid(const char *e)
 	return strchr(dom, '.') != NULL && dom[0] != '.' &&
 	    dom[strlen(dom) - 1] != '.';
 }
+
+bool audit_action_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > AUDIT_ACTION_MAX || s[0] < 'a' || s[0] > 'z')
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		        s[i] == '.'))
+			return false;
+	return true;
+}

@@ -522,3 +522,27 @@ char *ts_raw_get(int port, const char *path)
 	(void)close(fd);
 	return all;
 }
+
+/* The value of one Prometheus series (name with its labels, exactly as
+ * printed), or -1 when absent. */
+double ts_metric(int port, const char *series)
+{
+	char *body = NULL, *p;
+	double v = -1;
+	size_t n = strlen(series);
+
+	if (ts_http(port,
+	        "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+	        &body, 5000) != 200)
+		return -1;
+	for (p = body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+			v = strtod(p + n + 1, NULL);
+			break;
+		}
+	}
+	free(body);
+	return v;
+}

@@ -93,6 +93,10 @@ int ts_get(int port, const char *path);
  * connection failed. */
 char *ts_raw_get(int port, const char *path);
 
+/* The value of one Prometheus series of GET /metrics (the name with its
+ * labels, exactly as printed), or -1 when absent or unreadable. */
+double ts_metric(int port, const char *series);
+
 /* Open a connection to port (blocking), or -1. */
 int ts_connect(int port);
 

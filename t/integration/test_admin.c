@@ -33,6 +33,7 @@
 #include "testutil.h"
 #include "thttp.h"
 #include "tserver.h"
+#include "tuser.h"
 
 static struct ts srv;
 static bool running;
@@ -124,67 +125,28 @@ static long long audit_rows(const char *action, const char *user,
 
 /* ------------------------------------------------------------ users */
 
-struct user {
-	char email[96];
-	char password[40];
-	char id[64];
-	char access[4096];
-	char refresh[64];
-};
-
-static void new_user(struct user *u, const char *tag)
+static void new_user(struct tuser *u, const char *tag)
 {
-	char rnd[13];
-
-	memset(u, 0, sizeof(*u));
-	cr_assert(eq(int, secret_random_base62(rnd, 12), 0));
-	(void)snprintf(u->email, sizeof(u->email), "%s.%s@example.org", tag,
-	    rnd);
-	cr_assert(eq(int, secret_random_base62(rnd, 12), 0));
-	(void)snprintf(u->password, sizeof(u->password), "pw-%s", rnd);
+	tuser_new(u, tag);
 }
 
 /* Register u (pending: auto_approve_users is off); u->id is set. */
-static void register_user(struct user *u, const char *tag)
+static void register_user(struct tuser *u, const char *tag)
 {
-	char body[512];
 	struct th_resp r;
-	struct json_object *o;
 
 	new_user(u, tag);
-	(void)snprintf(body, sizeof(body),
-	    "{\"email\":\"%s\",\"password\":\"%s\"}", u->email, u->password);
-	cr_assert(eq(int,
-	              th_json_req(srv.port, "POST", "/api/auth/register", NULL,
-	                  body, &r),
-	              201),
-	    "%s", r.body);
-	o = th_body(&r);
-	(void)snprintf(u->id, sizeof(u->id), "%s", th_str(o, "id"));
-	json_object_put(o);
+	cr_assert(eq(int, tuser_register(srv.port, u, &r), 201), "%s", r.body);
 	th_free(&r);
 }
 
 /* POST /api/auth/login; on 200 u gets its tokens. Returns the status;
  * r is freed unless kept. */
-static int login(struct user *u, struct th_resp *keep)
+static int login(struct tuser *u, struct th_resp *keep)
 {
-	char body[512];
 	struct th_resp r;
-	struct json_object *o;
-	int st;
+	int st = tuser_login(srv.port, u, u->password, &r);
 
-	(void)snprintf(body, sizeof(body),
-	    "{\"email\":\"%s\",\"password\":\"%s\"}", u->email, u->password);
-	st = th_json_req(srv.port, "POST", "/api/auth/login", NULL, body, &r);
-	if (st == 200) {
-		o = th_body(&r);
-		(void)snprintf(u->access, sizeof(u->access), "%s",
-		    th_str(o, "access_token"));
-		(void)snprintf(u->refresh, sizeof(u->refresh), "%s",
-		    th_str(o, "refresh_token"));
-		json_object_put(o);
-	}
 	if (keep != NULL)
 		*keep = r;
 	else
@@ -193,7 +155,7 @@ static int login(struct user *u, struct th_resp *keep)
 }
 
 /* A logged-in user with role ("user", "admin", "super_admin"). */
-static void logged_in(struct user *u, const char *tag, const char *role)
+static void logged_in(struct tuser *u, const char *tag, const char *role)
 {
 	register_user(u, tag);
 	free(sql("UPDATE users SET status = 'active', role = $2 WHERE id = $1",
@@ -285,7 +247,7 @@ static struct json_object *array_at(struct json_object *o, const char *key,
 
 Test(admin, lists_users_by_status_newest_first_in_pages)
 {
-	struct user adm, u[3];
+	struct tuser adm, u[3];
 	struct th_resp r;
 	struct json_object *o;
 
@@ -357,7 +319,7 @@ Test(admin, lists_users_by_status_newest_first_in_pages)
 
 Test(admin, approving_a_pending_user_lets_them_log_in)
 {
-	struct user adm, u;
+	struct tuser adm, u;
 	struct th_resp r;
 	struct json_object *o;
 	char path[160];
@@ -401,7 +363,7 @@ Test(admin, approving_a_pending_user_lets_them_log_in)
 
 Test(admin, suspending_refuses_the_users_token_and_sessions_at_once)
 {
-	struct user adm, u;
+	struct tuser adm, u;
 	struct th_resp r;
 	struct json_object *o;
 	char path[160], body[128];
@@ -458,7 +420,7 @@ Test(admin, suspending_refuses_the_users_token_and_sessions_at_once)
 
 Test(admin, who_may_suspend_whom)
 {
-	struct user adm, other, sup;
+	struct tuser adm, other, sup;
 	struct th_resp r;
 	char path[160];
 
@@ -503,7 +465,7 @@ Test(admin, the_api_is_for_admins_only)
 	        "/admin/users/00000000-0000-4000-8000-000000000000/activate"},
 	    {"DELETE", "/admin/keys/00000000-0000-4000-8000-000000000000"},
 	};
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 
 	start(NULL);
@@ -541,7 +503,7 @@ Test(admin, the_api_is_for_admins_only)
 
 Test(admin, provisions_and_revokes_a_users_key)
 {
-	struct user adm, u;
+	struct tuser adm, u;
 	struct th_resp r;
 	struct json_object *o;
 	char path[160], key[64], kid[64], field[128];
@@ -617,7 +579,7 @@ Test(admin, provisions_and_revokes_a_users_key)
 
 Test(admin, audit_lists_newest_first_with_filters_and_pages)
 {
-	struct user adm, u;
+	struct tuser adm, u;
 	struct th_resp r;
 	struct json_object *o;
 	char path[256], before[32];
@@ -727,7 +689,7 @@ static int setup_call(const char *email, const char *password,
 
 Test(admin, setup_makes_the_first_super_admin_once)
 {
-	struct user first, taken;
+	struct tuser first, taken;
 	struct th_resp r;
 	struct json_object *o;
 
@@ -772,7 +734,7 @@ Test(admin, setup_makes_the_first_super_admin_once)
 
 Test(admin, setup_is_closed_once_any_admin_exists)
 {
-	struct user adm;
+	struct tuser adm;
 	struct th_resp r;
 
 	start(NULL);
@@ -851,7 +813,7 @@ Test(admin, of_racing_setups_exactly_one_wins)
 
 Test(admin, health_needs_the_allow_list_or_an_admin)
 {
-	struct user adm, u;
+	struct tuser adm, u;
 	struct th_resp r;
 
 	start("admin_allow = ''\n");
@@ -923,7 +885,7 @@ static void printed_password(const char *out, char *pw, size_t n)
 
 Test(admin_ctl, admin_create_prints_a_password_that_logs_in)
 {
-	struct user a;
+	struct tuser a;
 	struct tu_run r;
 	struct json_object *o;
 	struct th_resp h;
@@ -1034,7 +996,7 @@ static void token_kid(const char *tok, char *kid, size_t n)
 
 Test(admin_ctl, jwt_rotate_keeps_old_tokens_and_signs_with_the_new_key)
 {
-	struct user u;
+	struct tuser u;
 	struct tu_run r;
 	char old_kid[64], new_kid[64], kid[64];
 	const char *rotate[] = {"jwt", "rotate", NULL},
@@ -1108,7 +1070,7 @@ Test(admin_ctl, jwt_rotate_keeps_old_tokens_and_signs_with_the_new_key)
 
 Test(admin_ctl, audit_prints_the_newest_rows_filtered)
 {
-	struct user adm, u;
+	struct tuser adm, u;
 	struct tu_run r;
 	char path[160];
 	struct th_resp h;

@@ -30,6 +30,7 @@
 #include "thttp.h"
 #include "tredis.h"
 #include "tserver.h"
+#include "tuser.h"
 
 /* The master key these tests give their servers (base64 of 32 bytes). */
 #define TEST_KEY "dGhlIGF1dGggdGVzdHMnIG93biBtYXN0ZXIga2V5ISE="
@@ -107,69 +108,36 @@ static long long sql_int(const char *q, const char *p1, const char *p2)
 
 /* ------------------------------------------------------------ users */
 
-struct user {
-	char email[96];
-	char password[40];
-	char id[64];
-	char access[4096];
-	char refresh[64];
-};
-
-static void new_user(struct user *u, const char *tag)
+/* A new account whose password the log must never show. */
+static void new_user(struct tuser *u, const char *tag)
 {
-	char rnd[13];
-
-	cr_assert(eq(int, secret_random_base62(rnd, 12), 0));
-	(void)snprintf(u->email, sizeof(u->email), "%s.%s@example.org", tag,
-	    rnd);
-	cr_assert(eq(int, secret_random_base62(rnd, 12), 0));
-	(void)snprintf(u->password, sizeof(u->password), "pw-%s-%s", tag, rnd);
+	tuser_new(u, tag);
 	keep_secret(u->password);
-	u->id[0] = u->access[0] = u->refresh[0] = '\0';
 }
 
-static int register_user(struct user *u, struct th_resp *r)
+static int register_user(struct tuser *u, struct th_resp *r)
 {
-	char body[512];
-
-	(void)snprintf(body, sizeof(body),
-	    "{\"email\":\"%s\",\"password\":\"%s\"}", u->email, u->password);
-	return th_json_req(srv.port, "POST", "/api/auth/register", NULL, body,
-	    r);
+	return tuser_register(srv.port, u, r);
 }
 
-static int login(struct user *u, const char *password, struct th_resp *r)
+static int login(struct tuser *u, const char *password, struct th_resp *r)
 {
-	char body[512];
-
-	(void)snprintf(body, sizeof(body),
-	    "{\"email\":\"%s\",\"password\":\"%s\"}", u->email, password);
-	return th_json_req(srv.port, "POST", "/api/auth/login", NULL, body, r);
+	return tuser_login(srv.port, u, password, r);
 }
 
 /* Register, activate and log in: u gets its id and tokens. */
-static void active_user(struct user *u, const char *tag)
+static void active_user(struct tuser *u, const char *tag)
 {
 	struct th_resp r;
-	struct json_object *o;
 
 	new_user(u, tag);
 	cr_assert(eq(int, register_user(u, &r), 201), "%s", r.body);
-	o = th_body(&r);
-	(void)snprintf(u->id, sizeof(u->id), "%s", th_str(o, "id"));
-	json_object_put(o);
 	th_free(&r);
 	free(sql("UPDATE users SET status = 'active' WHERE id = $1", u->id,
 	    NULL));
 	cr_assert(eq(int, login(u, u->password, &r), 200), "%s", r.body);
-	o = th_body(&r);
-	(void)snprintf(u->access, sizeof(u->access), "%s",
-	    th_str(o, "access_token"));
-	(void)snprintf(u->refresh, sizeof(u->refresh), "%s",
-	    th_str(o, "refresh_token"));
 	keep_secret(u->access);
 	keep_secret(u->refresh);
-	json_object_put(o);
 	th_free(&r);
 }
 
@@ -303,7 +271,7 @@ TestSuite(auth, .fini = fini, .timeout = 120);
 
 Test(auth, register_then_login_by_status)
 {
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 	struct json_object *o;
 
@@ -379,7 +347,7 @@ Test(auth, register_then_login_by_status)
 
 	/* Unknown user: the same answer as a wrong password. */
 	{
-		struct user x;
+		struct tuser x;
 
 		new_user(&x, "nobody");
 		(void)login(&x, x.password, &r);
@@ -460,7 +428,7 @@ Test(auth, register_refuses_bad_input)
 
 Test(auth, access_token_refusals)
 {
-	struct user u;
+	struct tuser u;
 	struct jwt_key k;
 	struct th_resp r;
 	long now = (long)time(NULL);
@@ -597,7 +565,7 @@ Test(auth, access_token_refusals)
 
 Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 {
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 	struct json_object *o;
 	char body[256], second[64];
@@ -649,7 +617,7 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 	th_free(&r);
 	/* Expired. */
 	{
-		struct user v;
+		struct tuser v;
 
 		active_user(&v, "refresh-exp");
 		free(sql("UPDATE refresh_tokens SET created_at = now() - "
@@ -668,7 +636,7 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 
 Test(auth, logout_revokes_the_access_token_everywhere)
 {
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 	char body[256];
 	char *conf;
@@ -714,7 +682,7 @@ Test(auth, logout_revokes_the_access_token_everywhere)
 	/* A logout while Redis is away, then Redis back empty: the
 	 * revocation is put back into it from the database. */
 	{
-		struct user v;
+		struct tuser v;
 
 		active_user(&v, "logout-down");
 		cr_assert(eq(int,
@@ -734,8 +702,8 @@ Test(auth, logout_revokes_the_access_token_everywhere)
 }
 
 /* POST /api/keys with the user's token; the key into key. */
-static int make_key(const struct user *u, const char *body, char *key, size_t n,
-    char *id, struct th_resp *r)
+static int make_key(const struct tuser *u, const char *body, char *key,
+    size_t n, char *id, struct th_resp *r)
 {
 	struct json_object *o;
 	int st = th_json_req(srv.port, "POST", "/api/keys", u->access, body, r);
@@ -761,7 +729,7 @@ static int me_key(const char *key, bool x_api_key, struct th_resp *r)
 
 Test(auth, api_keys_made_listed_used_revoked)
 {
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 	struct json_object *o, *keys;
 	char key[64], id[64], v[64], path[128];
@@ -862,7 +830,7 @@ Test(auth, api_keys_made_listed_used_revoked)
 
 Test(auth, api_key_burst_and_quota)
 {
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 	char key[64], id[64], v[64];
 	int ok = 0, limited = 0;
@@ -930,7 +898,7 @@ Test(auth, api_key_burst_and_quota)
 
 Test(auth, auth_endpoints_limited_per_address)
 {
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 	char v[64];
 
@@ -976,7 +944,7 @@ Test(auth, auth_endpoints_limited_per_address)
 
 Test(auth, oauth_token_password_grant)
 {
-	struct user u;
+	struct tuser u;
 	struct th_resp r;
 	struct json_object *o;
 	char form[512];
@@ -1043,7 +1011,7 @@ Test(auth, rs256_tokens_and_jwks)
 	char name[64], rnd[9], url[600], conf[1024];
 	struct th_resp r;
 	struct json_object *o, *keys, *k0;
-	struct user u;
+	struct tuser u;
 	PGconn *c;
 	PGresult *res;
 	char *base = strdup(ts_env("PACER_TEST_DATABASE_URL")), *slash;

@@ -74,30 +74,6 @@ static struct json_object *check_named(struct json_object *doc,
 	return NULL;
 }
 
-/* The value of one Prometheus series (name with its labels, exactly as
- * printed), or -1 when absent. */
-static double metric(int port, const char *series)
-{
-	char *body = NULL, *p;
-	double v = -1;
-	size_t n = strlen(series);
-
-	if (ts_http(port,
-	        "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-	        &body, 5000) != 200)
-		return -1;
-	for (p = body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (strncmp(p, series, n) == 0 && p[n] == ' ') {
-			v = strtod(p + n + 1, NULL);
-			break;
-		}
-	}
-	free(body);
-	return v;
-}
-
 /* ------------------------------------------------------------ healthy */
 
 Test(data, ready_and_admin_health_on_a_healthy_server, .timeout = 60)
@@ -198,26 +174,27 @@ Test(data, metrics_and_status_show_the_data_layer, .timeout = 60)
 	ts_start(&s);
 	for (i = 0; i < 5; i++)
 		cr_assert(eq(int, ts_get(s.port, "/health/ready"), 200));
-	n = metric(s.port,
+	n = ts_metric(s.port,
 	    "pacer_db_query_duration_seconds_count{query=\"schema_state\"}");
 	cr_assert(n >= 5, "expected at least 5 schema_state queries, got %g",
 	    n);
-	n = metric(s.port,
+	n = ts_metric(s.port,
 	    "pacer_db_query_errors_total{query=\"schema_state\"}");
 	cr_assert(n == 0, "expected no failed query, got %g", n);
 	/* ts_start returns once one worker answers; the second one may
 	 * still be starting. */
 	for (i = 0; i < 100; i++) {
-		n = metric(s.port, "pacer_workers_by_db_state{state=\"up\"}");
+		n = ts_metric(s.port,
+		    "pacer_workers_by_db_state{state=\"up\"}");
 		if (n >= 2)
 			break;
 		ts_sleep_ms(20);
 	}
 	cr_assert(n >= 2, "expected the workers' database up, got %g", n);
-	n = metric(s.port,
+	n = ts_metric(s.port,
 	    "pacer_cache_requests_total{level=\"redis\",result=\"hit\"}");
 	cr_assert(n >= 0, "expected the cache counters");
-	n = metric(s.port, "pacer_db_reconnects_total");
+	n = ts_metric(s.port, "pacer_db_reconnects_total");
 	cr_assert(n == 0, "expected no reconnect on a healthy server, got %g",
 	    n);
 	{
@@ -427,8 +404,8 @@ Test(data, postgresql_stopped_under_load_fast_503_then_back, .timeout = 120,
 	for (i = 0; i < npids; i++)
 		cr_assert(eq(int, pids[i], pids2[i]), "worker %d was replaced",
 		    (int)pids[i]);
-	cr_assert(metric(s.port, "pacer_db_reconnects_total") >= 1);
-	cr_assert(metric(s.port, "pacer_db_unavailable_total") >= n503);
+	cr_assert(ts_metric(s.port, "pacer_db_reconnects_total") >= 1);
+	cr_assert(ts_metric(s.port, "pacer_db_unavailable_total") >= n503);
 	cr_assert(ts_log_wait(&s, "database (primary) back after", 1000));
 	stop_running();
 }
@@ -491,7 +468,7 @@ Test(data, redis_killed_under_load_no_failed_request, .timeout = 120,
 	free(resp);
 
 	/* Back: the values set from now on are found in Redis again. */
-	hits0 = metric(s.port,
+	hits0 = ts_metric(s.port,
 	    "pacer_cache_requests_total{level=\"redis\",result=\"hit\"}");
 	tredis_start(&rsvc, NULL);
 	t0 = now_ms();
@@ -501,13 +478,13 @@ Test(data, redis_killed_under_load_no_failed_request, .timeout = 120,
 		(void)snprintf(path, sizeof(path), "/debug/cache?key=k%d",
 		    i++ % 3);
 		cr_assert(eq(int, ts_get(s.port, path), 200));
-		hits1 = metric(s.port,
+		hits1 = ts_metric(s.port,
 		    "pacer_cache_requests_total{level=\"redis\",result="
 		    "\"hit\"}");
 	} while (hits1 <= hits0);
 	cr_log_info("Redis back: hits resumed after %lld ms", now_ms() - t0);
-	cr_assert(metric(s.port, "pacer_redis_reconnects_total") >= 1);
-	cr_assert(metric(s.port, "pacer_redis_errors_total") >= 1);
+	cr_assert(ts_metric(s.port, "pacer_redis_reconnects_total") >= 1);
+	cr_assert(ts_metric(s.port, "pacer_redis_errors_total") >= 1);
 	/* Every worker reconnects within redis_retry_max (200 ms). */
 	t0 = now_ms();
 	for (;;) {

@@ -255,28 +255,6 @@ static char *rl_get(int port, const char *id, int limit, int window, int seed)
 	return resp;
 }
 
-static double metric(int port, const char *series)
-{
-	char *body = NULL, *p;
-	double v = -1;
-	size_t n = strlen(series);
-
-	if (ts_http(port,
-	        "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-	        &body, 5000) != 200)
-		return -1;
-	for (p = body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (strncmp(p, series, n) == 0 && p[n] == ' ') {
-			v = strtod(p + n + 1, NULL);
-			break;
-		}
-	}
-	free(body);
-	return v;
-}
-
 static void start(struct ts *s, const char *redis_extra)
 {
 	char extra[1024];
@@ -380,7 +358,7 @@ Test(ratelimit, one_limit_shared_by_every_worker, .timeout = 90)
 	double denied0, denied1;
 
 	start(&srv, NULL);
-	denied0 = metric(srv.port, "pacer_ratelimit_denied_total");
+	denied0 = ts_metric(srv.port, "pacer_ratelimit_denied_total");
 	cr_assert(denied0 >= 0, "expected pacer_ratelimit_denied_total");
 	/* 8 clients at once, 64 requests, a limit of 40 per 10 minutes. */
 	uid(id, sizeof(id), "shared");
@@ -396,7 +374,7 @@ Test(ratelimit, one_limit_shared_by_every_worker, .timeout = 90)
 	    "shared only if more than one counted",
 	    t.npids);
 	cr_log_info("rate limit: 40 of 64 allowed by %d workers", t.npids);
-	denied1 = metric(srv.port, "pacer_ratelimit_denied_total");
+	denied1 = ts_metric(srv.port, "pacer_ratelimit_denied_total");
 	cr_assert(denied1 - denied0 >= 24,
 	    "expected the denials in /metrics (%.0f -> %.0f)", denied0,
 	    denied1);

@@ -49,3 +49,23 @@ Test(email, bounds_the_lengths)
 	e[EMAIL_MAX + 1] = '\0';
 	cr_expect(not(email_valid(e)));
 }
+
+Test(email, audit_action_names)
+{
+	char a[AUDIT_ACTION_MAX + 2];
+
+	cr_expect(audit_action_valid("auth.login"));
+	cr_expect(audit_action_valid("admin.key_provision"));
+	cr_expect(audit_action_valid("x"));
+	cr_expect(not(audit_action_valid("")));
+	cr_expect(not(audit_action_valid("Auth.login")));
+	cr_expect(not(audit_action_valid("1auth")));
+	cr_expect(not(audit_action_valid("auth login")));
+	cr_expect(not(audit_action_valid("auth;drop")));
+	memset(a, 'a', AUDIT_ACTION_MAX);
+	a[AUDIT_ACTION_MAX] = '\0';
+	cr_expect(audit_action_valid(a));
+	a[AUDIT_ACTION_MAX] = 'a';
+	a[AUDIT_ACTION_MAX + 1] = '\0';
+	cr_expect(not(audit_action_valid(a)));
+}

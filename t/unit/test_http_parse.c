@@ -1184,3 +1184,65 @@ Test(http_parse, max_request_size_covers_every_part)
 	              100 + 100 + 1000 + 1000 + HTTP_CHUNK_SLACK),
 	    "expected head + trailers + body + framing");
 }
+
+/* ------------------------------------------------------------ forms */
+
+Test(http_parse, form_values_are_decoded)
+{
+	static const char f[] =
+	    "grant_type=password&username=ann%40example.org&password=a+b%2Bc"
+	    "&empty=&scope=x";
+	char out[64];
+
+	cr_assert(eq(long,
+	    (long)http_form_get(f, sizeof(f) - 1, "grant_type", out,
+	        sizeof(out)),
+	    8L));
+	cr_assert(eq(str, out, "password"));
+	cr_assert(eq(long,
+	    (long)http_form_get(f, sizeof(f) - 1, "username", out, sizeof(out)),
+	    15L));
+	cr_assert(eq(str, out, "ann@example.org"));
+	cr_assert(eq(long,
+	    (long)http_form_get(f, sizeof(f) - 1, "password", out, sizeof(out)),
+	    5L));
+	cr_assert(eq(str, out, "a b+c"));
+	cr_assert(eq(long,
+	    (long)http_form_get(f, sizeof(f) - 1, "empty", out, sizeof(out)),
+	    0L));
+	cr_assert(eq(str, out, ""));
+	/* A name is matched whole: "pass" is not "password". */
+	cr_assert(eq(long,
+	    (long)http_form_get(f, sizeof(f) - 1, "pass", out, sizeof(out)),
+	    -1L));
+	/* The value ends at the slice's end, not at a NUL after it. */
+	cr_assert(eq(long,
+	    (long)http_form_get(f, 22, "grant_type", out, sizeof(out)), 8L));
+	cr_assert(eq(long,
+	    (long)http_form_get(f, 17, "grant_type", out, sizeof(out)), 6L));
+}
+
+Test(http_parse, form_refuses_what_is_malformed)
+{
+	char out[8];
+	static const struct {
+		const char *text;
+	} bad[] = {
+	    {"a=1&a=2"},    /* given twice */
+	    {"a=%4"},       /* a cut escape */
+	    {"a=%zz"},      /* not hex */
+	    {"a=%00"},      /* a NUL inside */
+	    {"a=12345678"}, /* does not fit (7 bytes and the NUL) */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect(eq(long,
+		              (long)http_form_get(bad[i].text,
+		                  strlen(bad[i].text), "a", out, sizeof(out)),
+		              -2L),
+		    "%s", bad[i].text);
+	cr_assert(eq(long,
+	    (long)http_form_get("a=1234567", 9, "a", out, sizeof(out)), 7L));
+	cr_assert(
+	    eq(long, (long)http_form_get("", 0, "a", out, sizeof(out)), -1L));
+}

@@ -52,27 +52,19 @@ void auth_h_register(const struct router_call *call, struct http_resp *r)
 {
 	const struct cfg *cfg = auth_g.ctx->cfg;
 	struct json_object *body = auth_body_json(call, r), *doc;
-	const char *email, *pw, *name, *params[4];
+	const char *email, *name, *params[4];
 	char phc[PWHASH_MAX_LEN];
 	PGresult *res = NULL;
 	enum db_rc rc;
-	size_t pwlen;
 
 	if (body == NULL)
 		return;
 	name = auth_json_str(body, "display_name");
-	if (!auth_new_credentials(call, r, body, &email, &pw, &pwlen))
+	if (!auth_new_credentials(call, r, body, &email, phc, sizeof(phc)))
 		goto out;
 	if (name != NULL && strlen(name) > 200) {
 		auth_refuse(call, r, 400, "invalid_display_name",
 		    "The display name is at most 200 characters long.");
-		goto out;
-	}
-	if (pwhash_hash(pw, pwlen, (int)cfg->password_scrypt_ln, phc,
-	        sizeof(phc)) != 0) {
-		log_errx("request %s: could not hash a password",
-		    call->request_id);
-		http_resp_error(r, 500, NULL, call->request_id);
 		goto out;
 	}
 	params[0] = email;
@@ -327,7 +319,7 @@ void auth_h_oauth_token(const struct router_call *call, struct http_resp *r)
 		    "Send the form as application/x-www-form-urlencoded.");
 		return;
 	}
-	if (auth_form_get(call->body, call->body_len, "grant_type", grant,
+	if (http_form_get(call->body, call->body_len, "grant_type", grant,
 	        sizeof(grant)) < 0) {
 		oauth_error(call, r, 400, "invalid_request", "missing_field",
 		    "Give grant_type.");
@@ -339,9 +331,9 @@ void auth_h_oauth_token(const struct router_call *call, struct http_resp *r)
 		    "This endpoint takes grant_type=password.");
 		return;
 	}
-	if (auth_form_get(call->body, call->body_len, "username", user,
+	if (http_form_get(call->body, call->body_len, "username", user,
 	        sizeof(user)) < 0 ||
-	    auth_form_get(call->body, call->body_len, "password", pw,
+	    http_form_get(call->body, call->body_len, "password", pw,
 	        sizeof(pw)) < 0) {
 		oauth_error(call, r, 400, "invalid_request", "missing_field",
 		    "Give username and password.");

@@ -25,6 +25,7 @@
 
 #include "auth_int.h"
 #include "cfg.h"
+#include "email.h"
 #include "log.h"
 #include "pwhash.h"
 #include "secret.h"
@@ -32,7 +33,6 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 #define OFFSET_MAX 1000000
-#define ACTION_MAX 64
 
 /* ------------------------------------------------------------ helpers */
 
@@ -40,7 +40,7 @@
 static ssize_t query_param(const struct router_call *call, const char *name,
     char *out, size_t outlen)
 {
-	return auth_form_get(call->buf + call->req->query.off,
+	return http_form_get(call->buf + call->req->query.off,
 	    call->req->query.len, name, out, outlen);
 }
 
@@ -376,21 +376,6 @@ void auth_h_admin_key_delete(const struct router_call *call,
 
 /* ------------------------------------------------------------ audit */
 
-/* Whether s is an audit action name: ^[a-z][a-z0-9_.]{0,63}$. */
-static bool action_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > ACTION_MAX || s[0] < 'a' || s[0] > 'z')
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		        (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		        s[i] == '.'))
-			return false;
-	return true;
-}
-
 /* The details column (jsonb text) as an object; {} when unreadable. */
 static struct json_object *details_json(const char *text)
 {
@@ -427,7 +412,7 @@ static struct json_object *audit_row(PGresult *res, int i)
 
 void auth_h_admin_audit(const struct router_call *call, struct http_resp *r)
 {
-	char user[AUTH_UUID_LEN + 1], action[ACTION_MAX + 1], before[24],
+	char user[AUTH_UUID_LEN + 1], action[AUDIT_ACTION_MAX + 1], before[24],
 	    lim[24];
 	const char *params[4] = {NULL, NULL, NULL, lim};
 	long long limit, bef;
@@ -445,7 +430,7 @@ void auth_h_admin_audit(const struct router_call *call, struct http_resp *r)
 	}
 	params[0] = n >= 0 ? user : NULL;
 	n = query_param(call, "action", action, sizeof(action));
-	if (n == -2 || (n >= 0 && !action_valid(action))) {
+	if (n == -2 || (n >= 0 && !audit_action_valid(action))) {
 		auth_refuse(call, r, 400, "invalid_action",
 		    "\"action\" is an action name such as auth.login "
 		    "([a-z][a-z0-9_.]*, at most 64 characters).");
@@ -500,25 +485,16 @@ static bool unique_violation(PGresult *res)
 
 void auth_h_admin_setup(const struct router_call *call, struct http_resp *r)
 {
-	const struct cfg *cfg = auth_g.ctx->cfg;
 	struct json_object *body = auth_body_json(call, r), *doc;
-	const char *email, *pw, *params[2];
+	const char *email, *params[2];
 	char phc[PWHASH_MAX_LEN];
 	PGresult *res = NULL;
 	enum db_rc rc;
-	size_t pwlen;
 
 	if (body == NULL)
 		return;
-	if (!auth_new_credentials(call, r, body, &email, &pw, &pwlen))
+	if (!auth_new_credentials(call, r, body, &email, phc, sizeof(phc)))
 		goto out;
-	if (pwhash_hash(pw, pwlen, (int)cfg->password_scrypt_ln, phc,
-	        sizeof(phc)) != 0) {
-		log_errx("request %s: could not hash a password",
-		    call->request_id);
-		http_resp_error(r, 500, NULL, call->request_id);
-		goto out;
-	}
 	params[0] = email;
 	params[1] = phc;
 	rc = db_exec(auth_g.db, Q_ADMIN_SETUP, params, &res);

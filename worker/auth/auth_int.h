@@ -41,19 +41,12 @@ void auth_db_failed(const struct router_call *call, struct http_resp *r,
 struct json_object *auth_body_json(const struct router_call *call,
     struct http_resp *r);
 
-/* The value of name in an application/x-www-form-urlencoded text
- * (a request body or a query string) q[0..qlen), percent-decoded with
- * '+' as a space, into out (outlen bytes, NUL included). Returns its
- * length; -1 when absent; -2 when given twice (RFC 6749 3.2), malformed,
- * holding a NUL, or longer than outlen - 1. */
-ssize_t auth_form_get(const char *q, size_t qlen, const char *name, char *out,
-    size_t outlen);
-
-/* The email and password of a new account in body, checked: true, or
- * false after answering 400 (invalid_email, invalid_password). */
+/* The email and password of a new account in body, checked, and the
+ * password hashed at password_scrypt_ln into phc (PWHASH_MAX_LEN bytes):
+ * true, or false after answering 400 (invalid_email, invalid_password)
+ * or 500. */
 bool auth_new_credentials(const struct router_call *call, struct http_resp *r,
-    struct json_object *body, const char **email, const char **pw,
-    size_t *pwlen);
+    struct json_object *body, const char **email, char *phc, size_t phclen);
 
 /* An API key's optional "name" in body (a string of at most 100 bytes;
  * "" when absent): true, or false after answering 400 (invalid_name). */

@@ -10,9 +10,11 @@
 
 #include "auth_int.h"
 #include "buf.h"
+#include "cfg.h"
 #include "email.h"
 #include "health.h"
 #include "log.h"
+#include "pwhash.h"
 #include "secret.h"
 
 struct auth_state auth_g;
@@ -170,22 +172,31 @@ void auth_db_failed(const struct router_call *call, struct http_resp *r,
 }
 
 bool auth_new_credentials(const struct router_call *call, struct http_resp *r,
-    struct json_object *body, const char **email, const char **pw,
-    size_t *pwlen)
+    struct json_object *body, const char **email, char *phc, size_t phclen)
 {
+	const char *pw;
+	size_t pwlen;
+
 	*email = auth_json_str(body, "email");
-	*pw = auth_json_str(body, "password");
+	pw = auth_json_str(body, "password");
 	if (*email == NULL || !email_valid(*email)) {
 		auth_refuse(call, r, 400, "invalid_email",
 		    "Give a valid email address (\"email\").");
 		return false;
 	}
-	*pwlen = *pw != NULL ? strlen(*pw) : 0;
-	if (*pw == NULL || *pwlen < AUTH_PASSWORD_MIN ||
-	    *pwlen > AUTH_PASSWORD_MAX) {
+	pwlen = pw != NULL ? strlen(pw) : 0;
+	if (pw == NULL || pwlen < AUTH_PASSWORD_MIN ||
+	    pwlen > AUTH_PASSWORD_MAX) {
 		auth_refuse(call, r, 400, "invalid_password",
 		    "The password (\"password\") must be 8 to 1024 "
 		    "characters long.");
+		return false;
+	}
+	if (pwhash_hash(pw, pwlen, (int)auth_g.ctx->cfg->password_scrypt_ln,
+	        phc, phclen) != 0) {
+		log_errx("request %s: could not hash a password",
+		    call->request_id);
+		http_resp_error(r, 500, NULL, call->request_id);
 		return false;
 	}
 	return true;
@@ -246,61 +257,6 @@ bool auth_uuid_valid(const char *s, size_t len)
 			return false;
 	}
 	return true;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-ssize_t auth_form_get(const char *q, size_t qlen, const char *name, char *out,
-    size_t outlen)
-{
-	size_t nlen = strlen(name), i = 0;
-	ssize_t found = -1;
-
-	while (i < qlen) {
-		size_t end = i, o = 0, k;
-
-		while (end < qlen && q[end] != '&')
-			end++;
-		if (end - i > nlen && memcmp(q + i, name, nlen) == 0 &&
-		    q[i + nlen] == '=') {
-			if (found >= 0)
-				return -2;
-			for (k = i + nlen + 1; k < end; k++) {
-				char c = q[k];
-
-				if (c == '+') {
-					c = ' ';
-				} else if (c == '%') {
-					int hi, lo;
-
-					if (k + 2 >= end)
-						return -2;
-					hi = hexval(q[k + 1]);
-					lo = hexval(q[k + 2]);
-					if (hi < 0 || lo < 0)
-						return -2;
-					c = (char)(hi * 16 + lo);
-					k += 2;
-				}
-				if (c == '\0' || o + 1 >= outlen)
-					return -2;
-				out[o++] = c;
-			}
-			out[o] = '\0';
-			found = (ssize_t)o;
-		}
-		i = end + 1;
-	}
-	return found;
 }
 
 static const char *const outcome_names[] = {"success", "failure", "denied"};

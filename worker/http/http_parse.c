@@ -902,3 +902,47 @@ const char *http_status_reason(int status)
 			return reasons[i].reason;
 	return "";
 }
+
+ssize_t http_form_get(const char *q, size_t qlen, const char *name, char *out,
+    size_t outlen)
+{
+	size_t nlen = strlen(name), i = 0;
+	ssize_t found = -1;
+
+	while (i < qlen) {
+		size_t end = i, o = 0, k;
+
+		while (end < qlen && q[end] != '&')
+			end++;
+		if (end - i > nlen && memcmp(q + i, name, nlen) == 0 &&
+		    q[i + nlen] == '=') {
+			if (found >= 0)
+				return -2;
+			for (k = i + nlen + 1; k < end; k++) {
+				char c = q[k];
+
+				if (c == '+') {
+					c = ' ';
+				} else if (c == '%') {
+					int hi, lo;
+
+					if (k + 2 >= end)
+						return -2;
+					hi = hex_value((unsigned char)q[k + 1]);
+					lo = hex_value((unsigned char)q[k + 2]);
+					if (hi < 0 || lo < 0)
+						return -2;
+					c = (char)(hi * 16 + lo);
+					k += 2;
+				}
+				if (c == '\0' || o + 1 >= outlen)
+					return -2;
+				out[o++] = c;
+			}
+			out[o] = '\0';
+			found = (ssize_t)o;
+		}
+		i = end + 1;
+	}
+	return found;
+}

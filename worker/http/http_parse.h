@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -225,5 +226,13 @@ bool http_header_get(const struct http_request *req, const char *buf,
 /* The reason phrase of an HTTP status ("Bad Request"), "" when unknown.
  * Static. */
 const char *http_status_reason(int status);
+
+/* The value of name in an application/x-www-form-urlencoded text
+ * (a request body or a query string) q[0..qlen), percent-decoded with
+ * '+' as a space, into out (outlen bytes, NUL included). Returns its
+ * length; -1 when absent; -2 when given twice (RFC 6749 3.2), malformed,
+ * holding a NUL, or longer than outlen - 1. */
+ssize_t http_form_get(const char *q, size_t qlen, const char *name, char *out,
+    size_t outlen);
 
 #endif /* PACER_HTTP_PARSE_H */
