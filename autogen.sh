@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 # Run: PostgreSQL 15 and Redis for the tests and the embedded default.
 # Docs, style and fuzzing: mandoc and groff lint the man pages, clang-format
 # checks the layout, cppcheck and clang-tidy the code, clang builds the
-# libFuzzer targets.
+# libFuzzer targets. Node's npm (below) installs the MCP test tooling.
 DEPS="build-essential autoconf automake libtool pkg-config
   libpq-dev libjson-c-dev libssl-dev libjwt-dev libcurl4-openssl-dev
   libhiredis-dev libcriterion-dev
@@ -26,6 +26,11 @@ if [ "${1:-}" = "--deps" ]; then
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 			missing="$missing $p"
 	done
+	# npm installs the MCP test tooling (make mcp-tools: Node 22 and the
+	# MCP conformance suite, from the npm registry). Debian's nodejs and
+	# npm provide it where no npm is there yet (another nodejs, such as
+	# NodeSource's, carries its own and conflicts with Debian's npm).
+	command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 	if [ -n "$missing" ]; then
 		echo "autogen.sh: installing:$missing"
 		if [ "$(id -u)" -ne 0 ]; then

@@ -912,6 +912,14 @@ static void cross_check(struct loader *ld)
 		    "workers and are for tests only",
 		    where2(c, "debug_routes", "listen", at, sizeof(at)),
 		    c->listen);
+	if (c->mcp_fixtures &&
+	    cfg_listen_foreach(c->listen, not_loopback, NULL) != 0)
+		errs_add(ld->errs,
+		    "%smcp_fixtures is on but listen (%s) has an address "
+		    "that is not loopback; the conformance fixtures let "
+		    "anonymous clients in and are for tests only",
+		    where2(c, "mcp_fixtures", "listen", at, sizeof(at)),
+		    c->listen);
 	if (cfg_listen_has_tls(c->listen) &&
 	    (c->tls_cert_file[0] == '\0' || c->tls_key_file[0] == '\0'))
 		errs_add(ld->errs,

@@ -93,6 +93,15 @@ struct cfg {
 	char *cors_allowed_origins;
 	char *tls_cert_file;
 	char *tls_key_file;
+	/* MCP and OAuth for MCP clients */
+	char *public_url;
+	char *mcp_allowed_hosts;
+	int64_t mcp_session_idle_timeout;
+	int64_t mcp_wait_timeout;
+	int64_t mcp_page_size;
+	int64_t max_stream_workers;
+	bool mcp_fixtures;
+	int64_t oauth_code_ttl;
 	/* secrets and providers */
 	char *master_key;
 	char *strava_client_id;

@@ -260,6 +260,32 @@ const struct cfg_key cfg_keys_table[] = {
 	 NULL, "HTTP security",
 	 "PEM private key of tls_cert_file; re-read on reload."},
 
+	/* MCP */
+	{"public_url", CFG_STRING, OFF(public_url), "", 0, 0, NULL, NULL, CFG_EMPTY_OK,
+	 cfg_keys_check_public_url, "MCP",
+	 "Scheme, host and optional port clients reach this server at (https://pacer.example.com), used in the OAuth metadata and as the audience of tokens for /mcp; empty: taken from each request (its Host field, https over TLS)."},
+	{"mcp_allowed_hosts", CFG_STRING, OFF(mcp_allowed_hosts), "localhost 127.0.0.1 [::1]", 0, 0, NULL, NULL, 0,
+	 cfg_keys_check_hosts, "MCP",
+	 "Host names (any port) /mcp answers to, separated by spaces or commas; a request whose Host or Origin names another host gets 403 (protection against DNS rebinding)."},
+	{"mcp_session_idle_timeout", CFG_DURATION, OFF(mcp_session_idle_timeout), "30min", SEC(1), HOUR(24 * 7), NULL, NULL, 0,
+	 NULL, "MCP",
+	 "An MCP session unused for this long ends; its next request gets 404 and the client starts a new one."},
+	{"mcp_wait_timeout", CFG_DURATION, OFF(mcp_wait_timeout), "30s", SEC(1), MIN(10), NULL, NULL, 0,
+	 NULL, "MCP",
+	 "Longest a tool waits for the client's answer to a request it sent (sampling, elicitation); a wait never runs past request_timeout less a second, so the watchdog never kills a waiting worker."},
+	{"mcp_page_size", CFG_INT, OFF(mcp_page_size), "100", 1, 1000, NULL, NULL, 0,
+	 NULL, "MCP",
+	 "Items in one page of tools/list, resources/list, resources/templates/list and prompts/list (the rest follow a nextCursor)."},
+	{"max_stream_workers", CFG_INT, OFF(max_stream_workers), "4", 1, 10000, NULL, NULL, 0,
+	 NULL, "MCP",
+	 "Workers that may hold a response stream open at once while a tool waits for its client; a call past the cap gets a tool error at once."},
+	{"mcp_fixtures", CFG_BOOL, OFF(mcp_fixtures), "off", 0, 0, NULL, NULL, 0,
+	 NULL, "MCP",
+	 "Serve the MCP conformance suite's test_* tools, resources and prompts, to anonymous clients too (and only those); refused unless every listener is loopback. Never in production."},
+	{"oauth_code_ttl", CFG_DURATION, OFF(oauth_code_ttl), "1min", SEC(10), MIN(10), NULL, NULL, 0,
+	 NULL, "MCP",
+	 "Lifetime of an OAuth authorization code (single use) given to an MCP client."},
+
 	/* secrets and providers */
 	{"master_key", CFG_STRING, OFF(master_key), "", 0, 0, NULL, "PACER_MASTER_KEY", CFG_SECRET | CFG_EMPTY_OK | CFG_RESTART,
 	 cfg_keys_check_master_key, "Secrets",
@@ -581,6 +607,74 @@ int cfg_keys_check_origins(const char *value, char *err, size_t errlen)
 			return -1;
 		}
 		p += n;
+	}
+	return 0;
+}
+
+int cfg_keys_check_public_url(const char *value, char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+
+	if (n == 0)
+		return 0;
+	if (value[n - 1] == '/')
+		n--;
+	if (!origin_valid(value, n)) {
+		(void)snprintf(err, errlen,
+		    "is not a base URL (http:// or https://, a host, an "
+		    "optional port, no path)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether h[0..n) is a host name, an IPv4 address or a [bracketed]
+ * IPv6 address, without a port. */
+static bool host_valid(const char *h, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 253)
+		return false;
+	if (h[0] == '[') {
+		if (n < 3 || h[n - 1] != ']')
+			return false;
+		for (i = 1; i + 1 < n; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.')
+				return false;
+		return true;
+	}
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-')
+			return false;
+	return true;
+}
+
+int cfg_keys_check_hosts(const char *value, char *err, size_t errlen)
+{
+	const char *p = value;
+	size_t count = 0;
+
+	while (*p != '\0') {
+		size_t n;
+
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		n = strcspn(p, " ,\t");
+		if (n > 0 && !host_valid(p, n)) {
+			(void)snprintf(err, errlen,
+			    "\"%.*s\" is not a host name or address (no "
+			    "port; an IPv6 address in brackets)",
+			    (int)(n > 200 ? 200 : n), p);
+			return -1;
+		}
+		count += n > 0;
+		p += n;
+	}
+	if (count == 0) {
+		(void)snprintf(err, errlen, "must name at least one host");
+		return -1;
 	}
 	return 0;
 }

@@ -69,5 +69,11 @@ int cfg_keys_check_admin_allow(const char *value, char *err, size_t errlen);
 /* cors_allowed_origins: scheme://host[:port] entries, http or https, no
  * path, separated by spaces or commas. */
 int cfg_keys_check_origins(const char *value, char *err, size_t errlen);
+/* public_url: http:// or https://, a host, an optional port, no path,
+ * query or fragment (a trailing slash is allowed). */
+int cfg_keys_check_public_url(const char *value, char *err, size_t errlen);
+/* mcp_allowed_hosts: at least one host name, IPv4 address or [IPv6]
+ * address, without a port, separated by spaces or commas. */
+int cfg_keys_check_hosts(const char *value, char *err, size_t errlen);
 
 #endif /* PACER_CFG_KEYS_H */

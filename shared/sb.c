@@ -762,7 +762,7 @@ int sb_slot_set_state(struct sb *sb, uint32_t i, enum sb_state state)
 	struct shm_slot *s = wslot(sb, i);
 	uint32_t v;
 
-	if (s == NULL || state == 0 || strchr("_RWKG.", (int)state) == NULL)
+	if (s == NULL || state == 0 || strchr("_RWKGS.", (int)state) == NULL)
 		return -1;
 	/* One byte needs no bracket, but a reader copying the whole slot
 	 * must not pair the new state with the previous request. */
@@ -1260,6 +1260,7 @@ const char *sb_state_name(char state)
 	case SB_STATE_HANDLING: return "handling";
 	case SB_STATE_KEEPALIVE: return "keep-alive";
 	case SB_STATE_FINISHING: return "finishing";
+	case SB_STATE_STREAMING: return "streaming";
 	case SB_STATE_OPEN: return "open";
 	default: return "unknown";
 	}

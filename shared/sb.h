@@ -120,6 +120,8 @@ enum sb_state {
 	SB_STATE_HANDLING = 'W',  /* running a handler, writing the reply */
 	SB_STATE_KEEPALIVE = 'K', /* holding only idle keep-alive conns */
 	SB_STATE_FINISHING = 'G', /* old generation, finishing, then exit */
+	SB_STATE_STREAMING = 'S', /* in a handler waiting for its client on
+	                             a response stream (MCP) */
 	SB_STATE_OPEN = '.',      /* no worker in this slot */
 };
 

@@ -17,14 +17,14 @@
 #include "prom.h"
 #include "version.h"
 
-static const char states[] = "_RWKG"; /* live states, in display order */
+static const char states[] = "_RWKGS"; /* live states, in display order */
 static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
 struct snapshot {
 	struct sb_header_view hdr;
 	struct sb_counters_view cnt;
 	struct sb_hist_view hist;
-	unsigned by_state[sizeof(states)]; /* [5] counts unreadable slots */
+	unsigned by_state[sizeof(states)]; /* [6] counts unreadable slots */
 	unsigned live;
 	struct sb_route_view routes[SB_MAX_ROUTES]; /* registered ones only */
 	unsigned nroutes;
@@ -124,7 +124,7 @@ static int take(const struct sb *sb, struct snapshot *s, char *err,
 		const char *p;
 
 		if (sb_slot_read(sb, i, &v) != 0) {
-			s->by_state[5]++;
+			s->by_state[sizeof(states) - 1]++;
 			continue;
 		}
 		if (v.state == SB_STATE_OPEN)
@@ -328,10 +328,10 @@ static void render_text(const struct sb *sb, const struct snapshot *s,
 	(void)buf_printf(out,
 	    "workers: %u of %u slots (_ %u waiting, R %u reading, W %u "
 	    "handling, "
-	    "K %u keep-alive, G %u finishing%s)\n",
+	    "K %u keep-alive, G %u finishing, S %u streaming%s)\n",
 	    s->live, s->hdr.nslots, s->by_state[0], s->by_state[1],
-	    s->by_state[2], s->by_state[3], s->by_state[4],
-	    s->by_state[5] ? ", some unreadable" : "");
+	    s->by_state[2], s->by_state[3], s->by_state[4], s->by_state[5],
+	    s->by_state[6] ? ", some unreadable" : "");
 	put_data(out, s);
 	put_routes(out, s);
 	put_slots(sb, now_us, out);
@@ -527,7 +527,7 @@ static void render_json(const struct sb *sb, const struct snapshot *s,
 	o = json_object_new_object();
 	json_u64(o, "total", s->live);
 	json_u64(o, "slots", s->hdr.nslots);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i + 1 < sizeof(states); i++) {
 		char k[2] = {states[i], 0};
 
 		json_u64(o, k, s->by_state[i]);
@@ -717,7 +717,7 @@ static void render_prometheus(const struct snapshot *s, struct buf *out)
 	prom_family(out, "pacer_workers", "gauge",
 	    "Workers by scoreboard state.");
 	l.names = sname;
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i + 1 < sizeof(states); i++) {
 		v[0] = sb_state_name(states[i]);
 		prom_u64(out, "pacer_workers", &l, s->by_state[i]);
 	}

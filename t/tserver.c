@@ -343,10 +343,14 @@ int ts_connect(int port)
 	return fd;
 }
 
-/* Read until a whole response (head and Content-Length body) arrived. */
-static int read_response(int fd, char **body, int timeout_ms)
+/* The largest response read_response takes (GET /metrics grows with
+ * every route and query). */
+#define RESPONSE_MAX ((size_t)1024 * 1024)
+
+/* Read until a whole response (head and Content-Length body) arrived
+ * into buf (RESPONSE_MAX bytes). */
+static int read_into(int fd, char *buf, int timeout_ms)
 {
-	char buf[65536];
 	size_t len = 0;
 	long long until = mono_ms() + timeout_ms;
 	const char *eoh, *cl;
@@ -361,7 +365,7 @@ static int read_response(int fd, char **body, int timeout_ms)
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return -1;
-		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		n = recv(fd, buf + len, RESPONSE_MAX - 1 - len, 0);
 		if (n <= 0)
 			return -1;
 		len += (size_t)n;
@@ -376,15 +380,22 @@ static int read_response(int fd, char **body, int timeout_ms)
 				need += strtoul(cl + 17, NULL, 10);
 		}
 		if (have_head && len >= need)
-			break;
-		if (len >= sizeof(buf) - 1)
+			return status;
+		if (len >= RESPONSE_MAX - 1)
 			return -1;
 	}
-	if (body != NULL) {
-		const char *b = strstr(buf, "\r\n\r\n") + 4;
+}
 
-		*body = strdup(b);
-	}
+static int read_response(int fd, char **body, int timeout_ms)
+{
+	char *buf = malloc(RESPONSE_MAX);
+	int status;
+
+	cr_assert(buf != NULL);
+	status = read_into(fd, buf, timeout_ms);
+	if (status >= 0 && body != NULL)
+		*body = strdup(strstr(buf, "\r\n\r\n") + 4);
+	free(buf);
 	return status;
 }
 

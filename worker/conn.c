@@ -46,6 +46,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -858,26 +859,35 @@ static void account_end(struct conn_loop *l, struct conn *c, size_t route,
 
 /* ---- replies ------------------------------------------------------------ */
 
+/* How the reply to c goes out; decides keep-alive (c->close_after). */
+static void reply_meta(struct conn_loop *l, struct conn *c,
+    struct http_resp_meta *m)
+{
+	const struct cfg *cfg = l->cfg;
+	bool stopping =
+	    l->graceful || (l->stop_requested != NULL && l->stop_requested());
+
+	memset(m, 0, sizeof(*m));
+	m->request_id = c->rid;
+	m->http10 = c->head_ok && c->req.version_minor == 0;
+	m->head = c->head_ok && c->req.method == HTTP_METHOD_HEAD;
+	m->now = time(NULL);
+	m->tls = c->ssl != NULL;
+	m->keep_alive = !c->close_after && c->head_ok && c->req.keep_alive &&
+	    !l->resp.close && !stopping && cfg->keepalive_timeout > 0 &&
+	    (cfg->keepalive_requests <= 0 ||
+	        (int64_t)c->requests + 1 < cfg->keepalive_requests);
+	c->close_after = !m->keep_alive;
+}
+
 /* Serialize l->resp for c, account for it and send it. */
 static void conn_reply(struct conn_loop *l, struct conn *c, size_t route)
 {
-	const struct cfg *cfg = l->cfg;
 	struct http_resp *r = &l->resp;
 	struct http_resp_meta m;
-	bool stopping =
-	    l->graceful || (l->stop_requested != NULL && l->stop_requested());
 	int rc, saved;
 
-	m.request_id = c->rid;
-	m.http10 = c->head_ok && c->req.version_minor == 0;
-	m.head = c->head_ok && c->req.method == HTTP_METHOD_HEAD;
-	m.now = time(NULL);
-	m.tls = c->ssl != NULL;
-	m.keep_alive = !c->close_after && c->head_ok && c->req.keep_alive &&
-	    !r->close && !stopping && cfg->keepalive_timeout > 0 &&
-	    (cfg->keepalive_requests <= 0 ||
-	        (int64_t)c->requests + 1 < cfg->keepalive_requests);
-	c->close_after = !m.keep_alive;
+	reply_meta(l, c, &m);
 	buf_reset(&l->wbuf);
 	if (http_resp_write(r, &m, &l->wbuf) != 0) {
 		log_errx("request %s: reply of %zu bytes does not fit", c->rid,
@@ -892,6 +902,168 @@ static void conn_reply(struct conn_loop *l, struct conn *c, size_t route)
 	account_end(l, c, route, http_resp_body_sent(r, &m));
 	errno = saved;
 	conn_sent(l, c, rc);
+}
+
+/* ---- streamed bodies ---------------------------------------------------- */
+
+/* A handler's streamed body (struct router_stream): the head goes out at
+ * begin, each piece at write, waiting for a slow client with poll() up
+ * to send_timeout; the worker is in the handler, so nothing else of the
+ * loop runs meanwhile. */
+struct conn_stream {
+	struct router_stream pub; /* first: what the handler sees */
+	struct conn_loop *l;
+	struct conn *c;
+	bool begun, failed, chunked;
+	uint64_t bytes;
+};
+
+/* Send p[0..n) whole, waiting while the socket is full; -1 on an error or
+ * when the client took nothing for send_timeout. */
+static int stream_send(struct conn_stream *st, const char *p, size_t n)
+{
+	struct conn *c = st->c;
+	uint64_t wait_ms = st->l->timers[CONN_T_SEND].dur_ms;
+
+	while (n > 0) {
+		ssize_t k = io_send(c, p, n);
+		struct pollfd pfd;
+		int rc;
+
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k == 0 || !would_block(errno))
+			return -1;
+		pfd.fd = c->fd;
+		pfd.events =
+		    c->ssl != NULL && c->tls_want == EPOLLIN ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		do {
+			rc = poll(&pfd, 1, (int)wait_ms);
+		} while (rc < 0 && errno == EINTR);
+		if (rc <= 0 || (pfd.revents & (POLLERR | POLLNVAL)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int stream_fail(struct conn_stream *st)
+{
+	if (!st->failed)
+		log_debug("request %s: the client %s stopped reading the "
+		          "stream",
+		    st->c->rid, st->c->client);
+	st->failed = true;
+	return -1;
+}
+
+static int stream_begin(struct router_stream *pub, struct http_resp *r)
+{
+	struct conn_stream *st = (struct conn_stream *)pub;
+	struct conn_loop *l = st->l;
+	struct conn *c = st->c;
+	struct http_resp_meta m;
+
+	if (st->begun || st->failed)
+		return st->failed ? -1 : 0;
+	st->begun = true;
+	reply_meta(l, c, &m);
+	m.stream = true;
+	m.head = false;
+	if (m.http10) {
+		m.keep_alive = false; /* the close ends the body */
+		c->close_after = true;
+	}
+	st->chunked = !m.http10;
+	buf_reset(&l->wbuf);
+	if (http_resp_write(r, &m, &l->wbuf) != 0)
+		return stream_fail(st);
+	if ((c->woff != c->wlen &&
+	        stream_send(st, c->wpend + c->woff, c->wlen - c->woff) != 0) ||
+	    stream_send(st, l->wbuf.data, l->wbuf.len) != 0)
+		return stream_fail(st);
+	free_wpend(c);
+	return 0;
+}
+
+static int stream_write(struct router_stream *pub, const char *p, size_t n)
+{
+	struct conn_stream *st = (struct conn_stream *)pub;
+	char size[24];
+	int len;
+
+	if (!st->begun || st->failed)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (st->chunked) {
+		len = snprintf(size, sizeof(size), "%zx\r\n", n);
+		if (stream_send(st, size, (size_t)len) != 0 ||
+		    stream_send(st, p, n) != 0 ||
+		    stream_send(st, "\r\n", 2) != 0)
+			return stream_fail(st);
+	} else if (stream_send(st, p, n) != 0) {
+		return stream_fail(st);
+	}
+	st->bytes += n;
+	return 0;
+}
+
+static bool stream_gone(struct router_stream *pub)
+{
+	struct conn_stream *st = (struct conn_stream *)pub;
+	struct pollfd pfd = {st->c->fd, POLLRDHUP, 0};
+
+	if (st->failed)
+		return true;
+	if (poll(&pfd, 1, 0) <= 0)
+		return false;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+static void stream_release_idle(struct router_stream *pub)
+{
+	struct conn_stream *st = (struct conn_stream *)pub;
+	struct conn_loop *l = st->l;
+	struct conn *c = l->timers[CONN_T_KEEPALIVE].head, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->tnext;
+		if (c != st->c && c->state == CS_IDLE && c->rlen == 0)
+			conn_close(l, c);
+	}
+}
+
+static void stream_init(struct conn_stream *st, struct conn_loop *l,
+    struct conn *c)
+{
+	memset(st, 0, sizeof(*st));
+	st->pub.begin = stream_begin;
+	st->pub.write = stream_write;
+	st->pub.gone = stream_gone;
+	st->pub.release_idle = stream_release_idle;
+	st->pub.fd = c->fd;
+	st->l = l;
+	st->c = c;
+}
+
+/* The handler streamed its body: end it, account, go on. */
+static void stream_end(struct conn_loop *l, struct conn *c,
+    struct conn_stream *st, size_t route)
+{
+	if (!st->failed && st->chunked && stream_send(st, "0\r\n\r\n", 5) != 0)
+		st->failed = true;
+	account_end(l, c, route, st->bytes);
+	if (st->failed) {
+		conn_close(l, c);
+		return;
+	}
+	conn_after_reply(l, c);
 }
 
 /* "The request is malformed: invalid host field." */
@@ -945,8 +1117,10 @@ static void conn_serve(struct conn_loop *l, struct conn *c)
 	struct router_match m;
 	struct router_call call;
 	struct auth_principal who;
+	struct conn_stream st;
 	int rc;
 
+	stream_init(&st, l, c);
 	timer_stop(l, c);
 	account_begin(l, c);
 	http_resp_reset(r);
@@ -963,9 +1137,15 @@ static void conn_serve(struct conn_loop *l, struct conn *c)
 		call.match = &m;
 		call.request_id = c->rid;
 		call.client = c->client;
+		call.tls = c->ssl != NULL;
 		call.who = NULL;
+		call.stream = &st.pub;
 		if (auth_gate(&call, r, &who))
 			m.route->handler(&call, r);
+		if (st.begun) {
+			stream_end(l, c, &st, m.index);
+			return;
+		}
 	} else {
 		if (rc == 405 && http_resp_header(r, "Allow", m.allow) != 0)
 			log_errx("request %s: could not add Allow", c->rid);

@@ -599,3 +599,33 @@ int db_server_version(const struct db *db)
 	    ? PQserverVersion(db->primary.pg)
 	    : 0;
 }
+
+/* ------------------------------------------------------- notifications */
+
+int db_notify_fd(const struct db *db)
+{
+	if (db->primary.pg == NULL || PQstatus(db->primary.pg) != CONNECTION_OK)
+		return -1;
+	return PQsocket(db->primary.pg);
+}
+
+int db_notify_next(struct db *db, const char *channel, char *dst, size_t n)
+{
+	PGconn *pg = db->primary.pg;
+	PGnotify *note;
+
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
+		return -1;
+	if (PQconsumeInput(pg) != 1)
+		return -1;
+	while ((note = PQnotifies(pg)) != NULL) {
+		bool ours = strcmp(note->relname, channel) == 0;
+
+		if (ours && n > 0)
+			(void)snprintf(dst, n, "%s", note->extra);
+		PQfreemem(note);
+		if (ours)
+			return 1;
+	}
+	return 0;
+}

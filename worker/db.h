@@ -108,4 +108,17 @@ const char *db_last_error(const struct db *db);
 /* The primary's server version (PQserverVersion), 0 when down. */
 int db_server_version(const struct db *db);
 
+/*
+ * Notifications (LISTEN/NOTIFY) on the primary, for a handler that waits
+ * for another worker: run Q_MCP_LISTEN (or another LISTEN query) first,
+ * poll db_notify_fd() for input, then call db_notify_next() until it
+ * gives 0. db_notify_fd is -1 while the primary is down.
+ */
+int db_notify_fd(const struct db *db);
+
+/* Read what arrived and take the next notification on channel: 1 with
+ * its payload in dst (n bytes, truncated), 0 when none is queued, -1
+ * when the connection broke (the loop reconnects it later). */
+int db_notify_next(struct db *db, const char *channel, char *dst, size_t n);
+
 #endif /* PACER_DB_H */

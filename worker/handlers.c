@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "oauth.h"
+#include "mcp.h"
 #include "health.h"
 #include "http_resp.h"
 #include "log.h"
@@ -291,6 +293,7 @@ void handlers_attach(struct db *db, struct cache *cache)
 	hcache = cache;
 	health_attach(db, cache);
 	auth_attach(db, cache);
+	mcp_attach(db, cache);
 }
 
 /* Append only: an index is a route's identity in the scoreboard. */
@@ -352,6 +355,32 @@ static const struct router_route routes[] = {
         ROUTER_RATE_NONE, "admin_audit", 0},
     {HTTP_METHOD_POST, "/admin/setup", auth_h_admin_setup, ROUTER_AUTH_NONE,
         ROUTER_RATE_AUTH, "admin_setup", ROUTER_F_BODY},
+    {HTTP_METHOD_POST, "/mcp", mcp_http_post, ROUTER_AUTH_MCP, ROUTER_RATE_NONE,
+        "mcp", ROUTER_F_BODY},
+    {HTTP_METHOD_DELETE, "/mcp", mcp_http_delete, ROUTER_AUTH_MCP,
+        ROUTER_RATE_NONE, "mcp_delete", 0},
+    /* OAuth for MCP clients (worker/oauth/) */
+    {HTTP_METHOD_GET, "/.well-known/oauth-protected-resource/mcp",
+        oauth_h_resource_metadata, ROUTER_AUTH_NONE, ROUTER_RATE_NONE,
+        "oauth_resource_meta", 0},
+    {HTTP_METHOD_GET, "/.well-known/oauth-protected-resource",
+        oauth_h_resource_metadata, ROUTER_AUTH_NONE, ROUTER_RATE_NONE,
+        "oauth_resource_meta_root", 0},
+    {HTTP_METHOD_GET, "/.well-known/oauth-authorization-server",
+        oauth_h_server_metadata, ROUTER_AUTH_NONE, ROUTER_RATE_NONE,
+        "oauth_server_meta", 0},
+    {HTTP_METHOD_POST, "/oauth2/register", oauth_h_register,
+        ROUTER_AUTH_OPTIONAL, ROUTER_RATE_AUTH, "oauth_register",
+        ROUTER_F_BODY},
+    {HTTP_METHOD_GET, "/oauth2/authorize", oauth_h_authorize,
+        ROUTER_AUTH_OPTIONAL, ROUTER_RATE_NONE, "oauth_authorize", 0},
+    {HTTP_METHOD_POST, "/oauth2/authorize", oauth_h_authorize_form,
+        ROUTER_AUTH_NONE, ROUTER_RATE_AUTH, "oauth_authorize_form",
+        ROUTER_F_BODY},
+    {HTTP_METHOD_POST, "/oauth2/token", oauth_h_token, ROUTER_AUTH_NONE,
+        ROUTER_RATE_AUTH, "oauth2_token", ROUTER_F_BODY},
+    {HTTP_METHOD_POST, "/debug/mcp-gate", oauth_h_debug_gate, ROUTER_AUTH_MCP,
+        ROUTER_RATE_NONE, "debug_mcp_gate", ROUTER_F_DEBUG},
 };
 
 int handlers_init(const struct worker_ctx *ctx, struct router *r,
@@ -362,7 +391,7 @@ int handlers_init(const struct worker_ctx *ctx, struct router *r,
 	hctx = ctx;
 	if (router_init(r, routes, n, err, errlen) != 0 ||
 	    health_init(ctx, err, errlen) != 0 ||
-	    auth_init(ctx, err, errlen) != 0)
+	    auth_init(ctx, err, errlen) != 0 || mcp_init(ctx, err, errlen) != 0)
 		return -1;
 	for (i = 0; i <= n; i++) {
 		const char *label =

@@ -53,11 +53,13 @@ const struct query queries_table[Q_NQUERIES] = {
         3, false},
     /* Spending and issuing in one statement: both or neither. The
      * partial unique index on parent_id makes a second spend of the same
-     * token fail even when two race. */
+     * token fail even when two race. First-party tokens only: an OAuth
+     * client's (client_id set) rotate through Q_OAUTH_REFRESH_ROTATE. */
     [Q_REFRESH_ROTATE] = {"refresh_rotate",
         "WITH spent AS (UPDATE refresh_tokens t SET used_at = now() "
         "FROM users u WHERE t.token_hash = $1::bytea AND t.used_at IS NULL "
         "AND t.revoked_at IS NULL AND t.expires_at > now() "
+        "AND t.client_id IS NULL "
         "AND u.id = t.user_id AND u.status = 'active' "
         "RETURNING t.id, t.user_id, t.family_id, u.email, u.role) "
         "INSERT INTO refresh_tokens (user_id, token_hash, family_id, "
@@ -68,8 +70,8 @@ const struct query queries_table[Q_NQUERIES] = {
         3, false},
     [Q_REFRESH_LOOKUP] = {"refresh_lookup",
         "SELECT t.user_id, t.family_id, t.used_at IS NOT NULL, "
-        "t.revoked_at IS NOT NULL, t.expires_at <= now(), u.status "
-        "FROM refresh_tokens t JOIN users u ON u.id = t.user_id "
+        "t.revoked_at IS NOT NULL, t.expires_at <= now(), u.status, "
+        "t.client_id FROM refresh_tokens t JOIN users u ON u.id = t.user_id "
         "WHERE t.token_hash = $1::bytea",
         1, false},
     [Q_REFRESH_REVOKE_FAM] = {"refresh_revoke_family",
@@ -177,5 +179,148 @@ const struct query queries_table[Q_NQUERIES] = {
         "INSERT INTO users (email, password_hash, status, role) "
         "SELECT $1, $2, 'active', 'super_admin' FROM claim "
         "RETURNING id, email, status, role, display_name, created_at",
+        2, false},
+    /* MCP (worker/mcp/). $1 the session id's SHA-256, $2 user or NULL,
+     * $3 version, $4 client name, $5 client version, $6 capabilities,
+     * $7 the idle timeout in seconds (for the sweep). */
+    [Q_MCP_SESSION_NEW] = {"mcp_session_new",
+        "WITH sweep AS (DELETE FROM mcp_sessions WHERE id_hash IN "
+        "(SELECT id_hash FROM mcp_sessions WHERE ended_at IS NOT NULL OR "
+        "last_seen < now() - make_interval(secs => $7::float8) LIMIT 100)) "
+        "INSERT INTO mcp_sessions (id_hash, user_id, protocol_version, "
+        "client_name, client_version, client_caps) "
+        "VALUES ($1, $2::uuid, $3, $4, $5, $6::integer)",
+        7, false},
+    /* A session is usable by its own caller only (NULL for anonymous),
+     * while not ended and not idle past $3 seconds; each use moves
+     * last_seen. */
+    [Q_MCP_SESSION_USE] = {"mcp_session_use",
+        "UPDATE mcp_sessions SET last_seen = now() WHERE id_hash = $1 AND "
+        "user_id IS NOT DISTINCT FROM $2::uuid AND ended_at IS NULL AND "
+        "last_seen > now() - make_interval(secs => $3::float8) "
+        "RETURNING protocol_version, client_caps, log_level",
+        3, false},
+    [Q_MCP_SESSION_END] = {"mcp_session_end",
+        "UPDATE mcp_sessions SET ended_at = now() WHERE id_hash = $1 AND "
+        "user_id IS NOT DISTINCT FROM $2::uuid AND ended_at IS NULL "
+        "RETURNING 1",
+        2, false},
+    [Q_MCP_SESSION_LEVEL] = {"mcp_session_level",
+        "UPDATE mcp_sessions SET log_level = $2 WHERE id_hash = $1", 2, false},
+    /* $3 true: subscribe to $2; false: unsubscribe. */
+    [Q_MCP_SESSION_SUB] = {"mcp_session_sub",
+        "UPDATE mcp_sessions SET subscriptions = CASE WHEN $3::boolean "
+        "THEN array_append(array_remove(subscriptions, $2), $2) "
+        "ELSE array_remove(subscriptions, $2) END WHERE id_hash = $1",
+        3, false},
+    [Q_MCP_WAIT_ADD] = {"mcp_wait_add",
+        "INSERT INTO mcp_waits (session_hash, request_id, method) "
+        "VALUES ($1, $2, $3)",
+        3, false},
+    /* The notification carries the request id; it is sent at commit. */
+    [Q_MCP_WAIT_ANSWER] = {"mcp_wait_answer",
+        "UPDATE mcp_waits SET answer = $3, answered_at = now() "
+        "WHERE session_hash = $1 AND request_id = $2 AND answer IS NULL "
+        "RETURNING pg_notify('pacer_mcp', request_id)",
+        3, false},
+    [Q_MCP_WAIT_TAKE] = {"mcp_wait_take",
+        "DELETE FROM mcp_waits WHERE session_hash = $1 AND request_id = $2 "
+        "AND answer IS NOT NULL RETURNING answer",
+        2, false},
+    [Q_MCP_WAIT_DROP] = {"mcp_wait_drop",
+        "DELETE FROM mcp_waits WHERE session_hash = $1 AND request_id = $2", 2,
+        false},
+    [Q_MCP_LISTEN] = {"mcp_listen", "LISTEN pacer_mcp", 0, false},
+    [Q_MCP_UNLISTEN] = {"mcp_unlisten", "UNLISTEN pacer_mcp", 0, false},
+    [Q_MCP_CANCEL] = {"mcp_cancel", "SELECT pg_notify('pacer_mcp', $1)", 1,
+        false},
+    /* OAuth for MCP clients (worker/oauth/). Arrays travel as JSON text.
+     * $1 name, $2 redirect_uris, $3 grant_types, $4 auth method, $5
+     * secret hash or NULL, $6 owner or NULL, $7 scope. */
+    [Q_OAUTH_CLIENT_INSERT] = {"oauth_client_insert",
+        "INSERT INTO oauth_clients (client_name, redirect_uris, grant_types, "
+        "auth_method, secret_hash, owner_id, scope) VALUES ($1, "
+        "ARRAY(SELECT jsonb_array_elements_text($2::jsonb)), "
+        "ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5::bytea, "
+        "$6::uuid, $7) RETURNING id, extract(epoch FROM created_at)::bigint",
+        7, false},
+    [Q_OAUTH_CLIENT_GET] = {"oauth_client_get",
+        "SELECT c.client_name, array_to_json(c.redirect_uris)::text, "
+        "array_to_string(c.grant_types, ' '), c.auth_method, "
+        "coalesce(encode(c.secret_hash, 'hex'), ''), c.owner_id, u.email, "
+        "u.role, u.status FROM oauth_clients c LEFT JOIN users u "
+        "ON u.id = c.owner_id WHERE c.id = $1::uuid",
+        1, false},
+    /* $1 hash, $2 client, $3 user, $4 redirect_uri, $5 whether the
+     * request named it, $6 challenge, $7 scope, $8 resource, $9 seconds
+     * to live. Records (or renews) the user's consent in the same
+     * statement. */
+    [Q_OAUTH_CODE_INSERT] = {"oauth_code_insert",
+        "WITH sweep AS (DELETE FROM oauth_codes WHERE code_hash IN "
+        "(SELECT code_hash FROM oauth_codes WHERE expires_at < "
+        "now() - interval '1 day' LIMIT 100)), "
+        "consent AS (INSERT INTO oauth_consents (user_id, client_id, scope) "
+        "VALUES ($3::uuid, $2::uuid, $7) ON CONFLICT (user_id, client_id) "
+        "DO UPDATE SET scope = EXCLUDED.scope, updated_at = now()) "
+        "INSERT INTO oauth_codes (code_hash, client_id, user_id, "
+        "redirect_uri, redirect_uri_sent, code_challenge, scope, resource, "
+        "expires_at) VALUES ($1::bytea, $2::uuid, $3::uuid, $4, $5::boolean, "
+        "$6, $7, $8, now() + make_interval(secs => $9::bigint))",
+        9, false},
+    /* $1 hash, $2 the client presenting it, $3 and $4 the jti and expiry
+     * (unix seconds) of the access token about to be issued from it. */
+    [Q_OAUTH_CODE_CLAIM] = {"oauth_code_claim",
+        "UPDATE oauth_codes c SET used_at = now(), access_jti = $3, "
+        "access_exp = to_timestamp($4::bigint) FROM users u "
+        "WHERE c.code_hash = $1::bytea AND c.client_id = $2::uuid "
+        "AND c.used_at IS NULL AND c.expires_at > now() AND u.id = c.user_id "
+        "RETURNING c.user_id, u.email, u.role, u.status, c.redirect_uri, "
+        "c.redirect_uri_sent, c.code_challenge, c.scope, c.resource, "
+        "c.family_id",
+        4, false},
+    [Q_OAUTH_CODE_LOOKUP] = {"oauth_code_lookup",
+        "SELECT client_id, user_id, used_at IS NOT NULL, expires_at <= now(), "
+        "family_id, coalesce(access_jti, ''), "
+        "coalesce(extract(epoch FROM access_exp)::bigint, 0) "
+        "FROM oauth_codes WHERE code_hash = $1::bytea",
+        1, false},
+    /* $1 user, $2 hash, $3 seconds to live, $4 family, $5 client, $6
+     * resource, $7 scope. */
+    [Q_OAUTH_REFRESH_INSERT] = {"oauth_refresh_insert",
+        "INSERT INTO refresh_tokens (user_id, token_hash, family_id, "
+        "expires_at, client_id, resource, scope) VALUES ($1::uuid, $2::bytea, "
+        "$4::uuid, now() + make_interval(secs => $3::bigint), $5::uuid, $6, "
+        "$7)",
+        7, false},
+    /* As Q_REFRESH_ROTATE, for the tokens of client $4 only. */
+    [Q_OAUTH_REFRESH_ROTATE] = {"oauth_refresh_rotate",
+        "WITH spent AS (UPDATE refresh_tokens t SET used_at = now() "
+        "FROM users u WHERE t.token_hash = $1::bytea AND t.client_id = "
+        "$4::uuid AND t.used_at IS NULL AND t.revoked_at IS NULL "
+        "AND t.expires_at > now() AND u.id = t.user_id "
+        "AND u.status = 'active' RETURNING t.id, t.user_id, t.family_id, "
+        "t.client_id, t.resource, t.scope, u.email, u.role) "
+        "INSERT INTO refresh_tokens (user_id, token_hash, family_id, "
+        "parent_id, expires_at, client_id, resource, scope) "
+        "SELECT user_id, $2::bytea, family_id, id, now() + "
+        "make_interval(secs => $3::bigint), client_id, resource, scope "
+        "FROM spent RETURNING user_id, (SELECT email FROM spent), "
+        "(SELECT role FROM spent), resource, scope",
+        4, false},
+    [Q_OAUTH_SESSION_INSERT] = {"oauth_session_insert",
+        "WITH sweep AS (DELETE FROM oauth_sessions WHERE session_hash IN "
+        "(SELECT session_hash FROM oauth_sessions WHERE expires_at < now() "
+        "LIMIT 100)) INSERT INTO oauth_sessions (session_hash, user_id, "
+        "expires_at) VALUES ($1::bytea, $2::uuid, "
+        "now() + make_interval(secs => $3::bigint))",
+        3, false},
+    /* $1 the session's hash, $2 the client asking: the user and whether
+     * they allowed that client before. */
+    [Q_OAUTH_SESSION_GET] = {"oauth_session_get",
+        "SELECT u.id, u.email, u.role, u.status, EXISTS (SELECT 1 FROM "
+        "oauth_consents k WHERE k.user_id = u.id AND k.client_id = $2::uuid) "
+        "FROM oauth_sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.session_hash = $1::bytea AND s.expires_at > now() "
+        "AND s.revoked_at IS NULL",
         2, false},
 };

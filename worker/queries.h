@@ -43,6 +43,28 @@ enum query_id {
 	Q_ADMIN_USER_STATUS, /* approve, suspend, activate (one statement) */
 	Q_ADMIN_AUDIT_LIST,  /* audit rows, newest first, filtered */
 	Q_ADMIN_SETUP,       /* the first admin, once (one statement) */
+	Q_MCP_SESSION_NEW,   /* a new MCP session (sweeps dead ones) */
+	Q_MCP_SESSION_USE,   /* a live session of this caller, touched */
+	Q_MCP_SESSION_END,   /* DELETE /mcp */
+	Q_MCP_SESSION_LEVEL, /* logging/setLevel */
+	Q_MCP_SESSION_SUB,   /* resources/subscribe and unsubscribe */
+	Q_MCP_WAIT_ADD,      /* a server-to-client request now waits */
+	Q_MCP_WAIT_ANSWER,   /* the client's answer, and NOTIFY */
+	Q_MCP_WAIT_TAKE,     /* the answer, if it came (row deleted) */
+	Q_MCP_WAIT_DROP,     /* give up waiting */
+	Q_MCP_LISTEN,        /* LISTEN pacer_mcp */
+	Q_MCP_UNLISTEN,      /* UNLISTEN pacer_mcp */
+	Q_MCP_CANCEL,        /* NOTIFY a waiting call of its cancellation */
+	/* OAuth for MCP clients (worker/oauth/) */
+	Q_OAUTH_CLIENT_INSERT,  /* a dynamic registration */
+	Q_OAUTH_CLIENT_GET,     /* a client, with its owner */
+	Q_OAUTH_CODE_INSERT,    /* a code (and the consent; sweeps old ones) */
+	Q_OAUTH_CODE_CLAIM,     /* spend a code (one statement, single use) */
+	Q_OAUTH_CODE_LOOKUP,    /* why a code was not spendable */
+	Q_OAUTH_REFRESH_INSERT, /* a client's refresh token, given family */
+	Q_OAUTH_REFRESH_ROTATE, /* spend a client's one, issue its child */
+	Q_OAUTH_SESSION_INSERT, /* a browser signed in (sweeps old ones) */
+	Q_OAUTH_SESSION_GET,    /* a browser's session, and the consent */
 	Q_NQUERIES,
 };
 

@@ -2,8 +2,10 @@
 # health.sh - benchmark pacerd's GET /health/live (no I/O), GET
 # /health/ready (one prepared query on the worker's PostgreSQL connection)
 # and GET /api/me authenticated with an access token (JWT) and with an API
-# key, against nginx answering a fixed 200 on the same machine, with wrk;
-# and the latency of a login (scrypt at the configured cost).
+# key, and POST /mcp with a tools/call of server_status (an MCP session
+# opened beforehand, the same access token), against nginx answering a
+# fixed 200 on the same machine, with wrk; and the latency of a login
+# (scrypt at the configured cost).
 #
 # Usage: t/bench/health.sh [PACERD [PACERCTL]]   (or: make bench)
 #
@@ -16,9 +18,10 @@
 # server spent per request (utime + stime of the master and all its
 # workers, from /proc, before and after a run). The cost of authenticating
 # a request is the CPU per request of /api/me with a credential minus
-# that of /health/live. Logins: LOGINS sequential POST /api/auth/login
-# with curl, p50 and p95 of curl's total time. Everything it started is
-# stopped and removed on exit.
+# that of /health/live; the cost of the MCP layer, that of the tools/call
+# minus that of /api/me with the same token. Logins: LOGINS sequential
+# POST /api/auth/login with curl, p50 and p95 of curl's total time.
+# Everything it started is stopped and removed on exit.
 #
 # The API key is an enterprise key (3,000 requests a minute): under wrk
 # most of its requests are answered 429 after the key's full check (the
@@ -171,14 +174,14 @@ cpu_ticks() {
 	echo "$total"
 }
 
-# run_wrk NAME URL PID [HEADER]: one wrk run; appends "rps cpu_us p50_ms
-# p99_ms" to $tmp/rps.NAME.
+# run_wrk NAME URL PID [WRK-ARG...]: one wrk run (with the extra
+# arguments: -H FIELD, -s SCRIPT); appends "rps cpu_us p50_ms p99_ms" to
+# $tmp/rps.NAME.
 run_wrk() {
 	local name=$1 url=$2 pid=$3 out before after reqs rps p50 p99 errs cpu
-	local hdr=()
-	[[ -n ${4:-} ]] && hdr=(-H "$4")
+	shift 3
 	before=$(cpu_ticks "$pid")
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${hdr[@]}" "$url")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url")
 	after=$(cpu_ticks "$pid")
 	reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -321,6 +324,59 @@ setup_identity() {
 		>/dev/null || return 1
 }
 
+# The MCP request wrk sends: a tools/call of server_status (no query of
+# its own) in the session setup_mcp opened.
+MCP_CALL='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"server_status","arguments":{}}}'
+
+# mcp_post PORT BODY [CURL-ARG...]: POST /mcp as a client of the session
+# would (without Mcp-Session-Id while there is none).
+mcp_post() {
+	local port=$1 body=$2 sid=()
+	shift 2
+	[[ -n ${mcp_session:-} ]] && sid=(-H "Mcp-Session-Id: $mcp_session")
+	curl -s -X POST "http://127.0.0.1:$port/mcp" "$@" \
+		-H 'Content-Type: application/json' \
+		-H 'Accept: application/json, text/event-stream' \
+		-H "Authorization: Bearer $token" "${sid[@]}" -d "$body"
+}
+
+# mcp_check PORT WHEN: the tools/call answers 200 with a result (not a
+# JSON-RPC error, not isError).
+mcp_check() {
+	local out
+	out=$(mcp_post "$1" "$MCP_CALL" -H 'MCP-Protocol-Version: 2025-11-25' \
+		-w '\n%{http_code}')
+	if [[ ${out##*$'\n'} != 200 || $out != *'"result":'* || $out == *'"isError":true'* ]]; then
+		warn "tools/call server_status ($2) answered: $(head -c 300 <<<"$out")"
+		return 1
+	fi
+}
+
+# setup_mcp PORT: initialize (its Mcp-Session-Id in $mcp_session),
+# notifications/initialized, one checked tools/call, and $tmp/mcp.lua for
+# wrk, which POSTs the same tools/call with the headers a client sends.
+setup_mcp() {
+	local port=$1 init
+	init='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"health.sh","version":"1"}}}'
+	mcp_session=$(mcp_post "$port" "$init" -o /dev/null -D - |
+		tr -d '\r' | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *//p')
+	[[ -n $mcp_session ]] || return 1
+	[[ $(mcp_post "$port" '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+		-H 'MCP-Protocol-Version: 2025-11-25' -o /dev/null -w '%{http_code}') == 202 ]] ||
+		return 1
+	mcp_check "$port" before || return 1
+	cat >"$tmp/mcp.lua" <<-EOF
+		-- written by t/bench/health.sh: tools/call server_status in one session
+		wrk.method = "POST"
+		wrk.body = '$MCP_CALL'
+		wrk.headers["Content-Type"] = "application/json"
+		wrk.headers["Accept"] = "application/json, text/event-stream"
+		wrk.headers["Authorization"] = "Bearer $token"
+		wrk.headers["Mcp-Session-Id"] = "$mcp_session"
+		wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
+	EOF
+}
+
 # login_latency PORT: LOGINS logins one after another; p50 and p95 in ms.
 login_latency() {
 	local port=$1 i
@@ -350,15 +406,22 @@ main() {
 	say "pacer benchmark: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds, $WORKERS workers each, $cores cores"
 	say "  pacerd GET http://127.0.0.1:$pport/health/live$( ((have_pacerd)) || echo ' (not running)')"
 	say "  pacerd GET http://127.0.0.1:$pport/health/ready (one row from PostgreSQL per request)"
+	say "  pacerd POST http://127.0.0.1:$pport/mcp tools/call server_status (JWT, one MCP session)"
 	say "  nginx  GET http://127.0.0.1:$nport/ (return 200 \"ok\")"
 	: >"$tmp/rps.pacerd-live"
 	: >"$tmp/rps.pacerd-ready"
 	: >"$tmp/rps.nginx"
 	: >"$tmp/rps.pacerd-jwt"
 	: >"$tmp/rps.pacerd-apikey"
+	: >"$tmp/rps.pacerd-mcp"
 	if ((have_pacerd)) && ! setup_identity "$pport"; then
 		warn "could not make a user, token and key; skipping /api/me"
 		token=""
+	fi
+	mcp_session=""
+	if [[ -n ${token:-} ]] && ! setup_mcp "$pport"; then
+		warn "could not open an MCP session; skipping /mcp"
+		mcp_session=""
 	fi
 	for ((round = 1; round <= ROUNDS; round++)); do
 		if ((have_pacerd)); then
@@ -366,9 +429,13 @@ main() {
 			run_wrk pacerd-ready "http://127.0.0.1:$pport/health/ready" "$pacerd_pid"
 			if [[ -n ${token:-} ]]; then
 				run_wrk pacerd-jwt "http://127.0.0.1:$pport/api/me" "$pacerd_pid" \
-					"Authorization: Bearer $token"
+					-H "Authorization: Bearer $token"
 				run_wrk pacerd-apikey "http://127.0.0.1:$pport/api/me" "$pacerd_pid" \
-					"X-API-Key: $apikey"
+					-H "X-API-Key: $apikey"
+			fi
+			if [[ -n ${mcp_session:-} ]]; then
+				run_wrk pacerd-mcp "http://127.0.0.1:$pport/mcp" "$pacerd_pid" \
+					-s "$tmp/mcp.lua"
 			fi
 		fi
 		run_wrk nginx "http://127.0.0.1:$nport/" "$nginx_pid"
@@ -377,7 +444,7 @@ main() {
 	mn=$(median "$tmp/rps.nginx" 1)
 	show_median nginx
 	if ((have_pacerd)); then
-		for name in pacerd-live pacerd-ready pacerd-jwt pacerd-apikey; do
+		for name in pacerd-live pacerd-ready pacerd-jwt pacerd-apikey pacerd-mcp; do
 			[[ -s $tmp/rps.$name ]] || continue
 			show_median "$name"
 			mp=$(median "$tmp/rps.$name" 1)
@@ -390,6 +457,12 @@ main() {
 				-v b="$(median "$tmp/rps.pacerd-live" 2)" \
 				'BEGIN { printf "%.1f", a - b }') us of pacerd CPU per request more than /health/live"
 		done
+		if [[ -s $tmp/rps.pacerd-mcp && -s $tmp/rps.pacerd-jwt ]]; then
+			say "mcp     pacerd-mcp: $(awk -v a="$(median "$tmp/rps.pacerd-mcp" 2)" \
+				-v b="$(median "$tmp/rps.pacerd-jwt" 2)" \
+				'BEGIN { printf "%.1f", a - b }') us of pacerd CPU per request more than /api/me with the same token"
+			mcp_check "$pport" after || warn "the MCP session did not answer after the runs"
+		fi
 		[[ -n ${token:-} ]] && login_latency "$pport"
 	else
 		say "pacerd  not measured (it did not start)"

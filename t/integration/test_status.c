@@ -118,7 +118,8 @@ Test(status, text_summary_and_worker_table)
 	cr_expect(not(eq(ptr,
 	              strstr(s,
 	                  "workers: 3 of 8 slots (_ 1 waiting, R 0 reading, W "
-	                  "1 handling, K 0 keep-alive, G 1 finishing)"),
+	                  "1 handling, K 0 keep-alive, G 1 finishing, S 0 "
+	                  "streaming)"),
 	              NULL)),
 	    "%s", s);
 	cr_expect(eq(sz, tu_count_lines_with(s, " 1002 "), 1), "%s", s);
@@ -334,7 +335,7 @@ Test(status, text_lists_registered_routes_after_the_summary)
 	char *s = render(STATUS_TEXT);
 	const char *table =
 	    "workers: 3 of 8 slots (_ 1 waiting, R 0 reading, W 1 handling, K "
-	    "0 keep-alive, G 1 finishing)\n"
+	    "0 keep-alive, G 1 finishing, S 0 streaming)\n"
 	    "database: workers up 1, down 1, connecting 1; queries 0 (0 "
 	    "failed), errors 0, reconnects 0, 503s 0\n"
 	    "cache: local 0 hits 0 misses; redis 0 hits 0 misses, errors 0, "

@@ -392,6 +392,26 @@ Test(cfg, debug_routes_only_on_loopback_listeners)
 	    "can tie up workers and are for tests only"));
 }
 
+Test(cfg, mcp_fixtures_only_on_loopback_listeners)
+{
+	cr_assert(eq(int,
+	              load("listen = '127.0.0.1:8080, "
+	                   "[::1]:8080'\nmcp_fixtures = on\n"),
+	              0),
+	    "errors: %s", all_errors());
+	cfg_errs_free(&errs);
+	cfg_free(&cfg);
+	cfg = cfg_new();
+	cr_assert(not(eq(ptr, cfg, NULL)));
+	cr_assert(
+	    eq(int, load("mcp_fixtures = on\nlisten = '0.0.0.0:8080'\n"), -1));
+	cr_assert(eq(sz, errs.n, 1), "errors: %s", all_errors());
+	cr_expect(eq(str, errs.msg[0],
+	    "pacerd.conf:2: mcp_fixtures is on but listen (0.0.0.0:8080) has "
+	    "an address that is not loopback; the conformance fixtures let "
+	    "anonymous clients in and are for tests only"));
+}
+
 Test(cfg, file_destination_needs_a_file)
 {
 	cr_assert(eq(int, load("log_file = ''\nlog_destination = file\n"), -1));

@@ -81,6 +81,14 @@ static const struct {
     {"cors_allowed_origins", ""},
     {"tls_cert_file", ""},
     {"tls_key_file", ""},
+    {"public_url", ""},
+    {"mcp_allowed_hosts", "localhost 127.0.0.1 [::1]"},
+    {"mcp_session_idle_timeout", "30min"},
+    {"mcp_wait_timeout", "30s"},
+    {"mcp_page_size", "100"},
+    {"max_stream_workers", "4"},
+    {"mcp_fixtures", "off"},
+    {"oauth_code_ttl", "1min"},
 };
 
 /* Lowest and highest accepted, and just outside each end. */
@@ -120,6 +128,11 @@ static const struct {
     {"refresh_token_ttl", "1h", "365d", "59min", "8761h"},
     {"jwt_leeway", "0", "5min", "-1s", "301s"},
     {"rate_limit_auth", "0", "1000000", "-1", "1000001"},
+    {"mcp_session_idle_timeout", "1s", "7d", "999ms", "169h"},
+    {"mcp_wait_timeout", "1s", "10min", "999ms", "601s"},
+    {"mcp_page_size", "1", "1000", "0", "1001"},
+    {"max_stream_workers", "1", "10000", "0", "10001"},
+    {"oauth_code_ttl", "10s", "10min", "9s", "601s"},
 };
 
 #define LONG_VALUE "<a value of 9000 bytes>"
@@ -200,6 +213,16 @@ static const struct {
         "\"https://app.example.com/\" is not an origin"},
     {"tls_cert_file", "cert.pem", "is not an absolute path"},
     {"tls_key_file", "key.pem", "is not an absolute path"},
+    {"public_url", "https://pacer.example.com/mcp", "is not a base URL"},
+    {"public_url", "ftp://pacer.example.com", "is not a base URL"},
+    {"mcp_allowed_hosts", "localhost:8080", "is not a host name"},
+    {"mcp_allowed_hosts", " , ", "must name at least one host"},
+    {"mcp_fixtures", "yes please", "is not a boolean"},
+    {"mcp_wait_timeout", "soon", "is not a duration"},
+    {"mcp_session_idle_timeout", "1800", "is not a duration"},
+    {"mcp_page_size", "many", "is not an integer"},
+    {"max_stream_workers", "4.5", "is not an integer"},
+    {"oauth_code_ttl", "60", "is not a duration"},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

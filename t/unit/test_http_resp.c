@@ -46,7 +46,7 @@ TestSuite(http_resp, .init = setup, .fini = teardown);
 
 static const char *render(const char *rid, bool keep, bool http10, bool head)
 {
-	struct http_resp_meta m = {rid, keep, http10, head, T0, false};
+	struct http_resp_meta m = {rid, keep, http10, head, T0, false, false};
 
 	buf_reset(&out);
 	cr_assert(eq(int, http_resp_write(&r, &m, &out), 0));
@@ -78,7 +78,7 @@ Test(http_resp, close_and_http10_keep_alive)
 
 Test(http_resp, head_has_the_get_headers_and_no_body)
 {
-	struct http_resp_meta m = {"id", true, false, true, T0, false};
+	struct http_resp_meta m = {"id", true, false, true, T0, false, false};
 
 	(void)http_resp_set(&r, 200, HTTP_RESP_JSON, "{\"status\":\"ok\"}", 15);
 	cr_assert(eq(str, (char *)render("id", true, false, true),
@@ -136,9 +136,35 @@ Test(http_resp, security_fields_on_errors_and_refusals)
 	}
 }
 
+Test(http_resp, a_streamed_head_is_chunked_without_length_or_body)
+{
+	struct http_resp_meta m = {"s", true, false, false, T0, false, true};
+	const char *s;
+
+	(void)http_resp_set(&r, 200, "text/event-stream", "ignored", 7);
+	buf_reset(&out);
+	cr_assert(eq(int, http_resp_write(&r, &m, &out), 0));
+	s = buf_str(&out);
+	cr_assert(not(eq(ptr, strstr(s, "\r\nTransfer-Encoding: chunked\r\n"),
+	              NULL)),
+	    "%s", s);
+	cr_assert(eq(ptr, strstr(s, "Content-Length"), NULL), "%s", s);
+	cr_assert(eq(ptr, strstr(s, "ignored"), NULL), "%s", s);
+	cr_assert(eq(str, (char *)s + strlen(s) - 4, "\r\n\r\n"));
+	/* HTTP/1.0: no chunking; the close ends the body. */
+	m.http10 = true;
+	m.keep_alive = false;
+	buf_reset(&out);
+	cr_assert(eq(int, http_resp_write(&r, &m, &out), 0));
+	s = buf_str(&out);
+	cr_assert(eq(ptr, strstr(s, "Transfer-Encoding"), NULL), "%s", s);
+	cr_assert(eq(ptr, strstr(s, "Content-Length"), NULL), "%s", s);
+	cr_assert(not(eq(ptr, strstr(s, "Connection: close\r\n"), NULL)));
+}
+
 Test(http_resp, hsts_only_over_tls)
 {
-	struct http_resp_meta m = {"t", true, false, false, T0, true};
+	struct http_resp_meta m = {"t", true, false, false, T0, true, false};
 
 	http_resp_error(&r, 404, NULL, "t");
 	buf_reset(&out);

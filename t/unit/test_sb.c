@@ -1356,8 +1356,8 @@ Test(sb, state_names_for_status_output)
 		char c;
 		const char *name;
 	} t[] = {{'_', "waiting"}, {'R', "reading"}, {'W', "handling"},
-	    {'K', "keep-alive"}, {'G', "finishing"}, {'.', "open"},
-	    {'x', "unknown"}, {'\0', "unknown"}};
+	    {'K', "keep-alive"}, {'G', "finishing"}, {'S', "streaming"},
+	    {'.', "open"}, {'x', "unknown"}, {'\0', "unknown"}};
 	size_t k;
 
 	for (k = 0; k < sizeof(t) / sizeof(t[0]); k++)

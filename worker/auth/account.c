@@ -168,8 +168,7 @@ static void send_tokens(const struct router_call *call, struct http_resp *r,
 	auth_send_json(call, r, 200, doc);
 }
 
-/* An OAuth 2.0 error (RFC 6749 section 5.2), with our reason too. */
-static void oauth_error(const struct router_call *call, struct http_resp *r,
+void auth_oauth_error(const struct router_call *call, struct http_resp *r,
     int status, const char *error, const char *reason, const char *desc)
 {
 	struct json_object *doc = json_object_new_object();
@@ -188,39 +187,68 @@ static void oauth_error(const struct router_call *call, struct http_resp *r,
 	auth_send_json(call, r, status, doc);
 }
 
-/* The login of both endpoints. */
-static void login(const struct router_call *call, struct http_resp *r,
-    const char *email, const char *pw, bool oauth)
+/* A successful sign-in of the user in row 0 of res: last_login_at, a
+ * hash made again when it was made at a lower cost than configured, the
+ * audit row, and *u. */
+static void login_record(const struct router_call *call, PGresult *res,
+    const char *pw, const char *email, struct auth_login *u)
 {
 	const struct cfg *cfg = auth_g.ctx->cfg;
-	const char *params[2] = {email, NULL};
-	char refresh[AUTH_REFRESH_LEN + 1], phc[PWHASH_MAX_LEN];
-	const char *id, *status, *reason = NULL, *msg = NULL;
+	char phc[PWHASH_MAX_LEN];
+	const char *up[2];
+	PGresult *ures = NULL;
+
+	phc[0] = '\0';
+	if (pwhash_needs_rehash(PQgetvalue(res, 0, 2),
+	        (int)cfg->password_scrypt_ln) &&
+	    pwhash_hash(pw, strlen(pw), (int)cfg->password_scrypt_ln, phc,
+	        sizeof(phc)) != 0)
+		phc[0] = '\0';
+	up[0] = PQgetvalue(res, 0, 0);
+	up[1] = phc[0] != '\0' ? phc : NULL;
+	(void)db_exec(auth_g.db, Q_USER_LOGGED_IN, up, &ures);
+	PQclear(ures);
+	secret_wipe(phc, sizeof(phc));
+	audit_record(call, "auth.login", AUDIT_SUCCESS, NULL,
+	    PQgetvalue(res, 0, 0), NULL, audit_email(email));
+	(void)snprintf(u->id, sizeof(u->id), "%s", PQgetvalue(res, 0, 0));
+	(void)snprintf(u->email, sizeof(u->email), "%s", PQgetvalue(res, 0, 1));
+	(void)snprintf(u->role, sizeof(u->role), "%s", PQgetvalue(res, 0, 4));
+}
+
+int auth_login_check(const struct router_call *call, const char *email,
+    const char *pw, struct auth_login *u, const char **reason,
+    const char **message)
+{
+	const struct cfg *cfg = auth_g.ctx->cfg;
+	const char *params[2] = {email, NULL}, *id, *status;
 	PGresult *res = NULL;
 	size_t pwlen = strlen(pw);
 	enum db_rc rc;
-	int ok, st;
+	int ok;
 
+	memset(u, 0, sizeof(*u));
+	*reason = "bad_credentials";
+	*message = "The email or password is wrong.";
 	if (strlen(email) > AUTH_EMAIL_MAX || pwlen > AUTH_PASSWORD_MAX) {
-		reason = "bad_credentials";
 		pwhash_dummy(pw, pwlen > AUTH_PASSWORD_MAX ? 0 : pwlen,
 		    (int)cfg->password_scrypt_ln);
-		goto refused;
+		return 401;
 	}
 	rc = db_exec(auth_g.db, Q_USER_BY_EMAIL, params, &res);
 	if (rc != DB_OK) {
 		if (rc == DB_ERROR)
 			log_errx("request %s: could not look a user up: %s",
 			    call->request_id, PQresultErrorMessage(res));
-		auth_db_failed(call, r, rc, res);
-		return;
+		PQclear(res);
+		return rc == DB_UNAVAILABLE ? 503 : 500;
 	}
 	if (PQntuples(res) != 1) {
 		pwhash_dummy(pw, pwlen, (int)cfg->password_scrypt_ln);
 		audit_record(call, "auth.login", AUDIT_FAILURE, "unknown_user",
 		    NULL, NULL, audit_email(email));
-		reason = "bad_credentials";
-		goto refused;
+		PQclear(res);
+		return 401;
 	}
 	id = PQgetvalue(res, 0, 0);
 	status = PQgetvalue(res, 0, 3);
@@ -229,65 +257,51 @@ static void login(const struct router_call *call, struct http_resp *r,
 		audit_record(call, "auth.login", AUDIT_FAILURE,
 		    ok == 0 ? "bad_password" : "unreadable_hash", id, NULL,
 		    audit_email(email));
-		reason = "bad_credentials";
-		goto refused;
+		PQclear(res);
+		return 401;
 	}
 	if (strcmp(status, "active") != 0) {
 		bool pending = strcmp(status, "pending") == 0;
 
-		audit_record(call, "auth.login", AUDIT_DENIED,
-		    pending ? "account_pending" : "account_suspended", id, NULL,
-		    audit_email(email));
-		reason = pending ? "account_pending" : "account_suspended";
-		msg = pending
+		*reason = pending ? "account_pending" : "account_suspended";
+		*message = pending
 		    ? "This account waits for an administrator's approval."
 		    : "This account is suspended.";
-		if (oauth)
-			oauth_error(call, r, 403, "access_denied", reason, msg);
-		else
-			auth_refuse(call, r, 403, reason, msg);
+		audit_record(call, "auth.login", AUDIT_DENIED, *reason, id,
+		    NULL, audit_email(email));
 		PQclear(res);
-		return;
+		return 403;
 	}
-	st = auth_refresh_issue(id, refresh);
-	if (st != 0) {
-		PQclear(res);
-		if (st == 503)
-			auth_unavailable(call, r);
-		else
-			http_resp_error(r, 500, NULL, call->request_id);
-		return;
-	}
-	/* A hash made with a lower cost than configured is made again. */
-	phc[0] = '\0';
-	if (pwhash_needs_rehash(PQgetvalue(res, 0, 2),
-	        (int)cfg->password_scrypt_ln) &&
-	    pwhash_hash(pw, pwlen, (int)cfg->password_scrypt_ln, phc,
-	        sizeof(phc)) != 0)
-		phc[0] = '\0';
-	{
-		const char *up[2] = {id, phc[0] != '\0' ? phc : NULL};
-		PGresult *ures = NULL;
+	login_record(call, res, pw, email, u);
+	PQclear(res);
+	return 0;
+}
 
-		(void)db_exec(auth_g.db, Q_USER_LOGGED_IN, up, &ures);
-		PQclear(ures);
-	}
-	secret_wipe(phc, sizeof(phc));
-	audit_record(call, "auth.login", AUDIT_SUCCESS, NULL, id, NULL,
-	    audit_email(email));
-	send_tokens(call, r, id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 4),
-	    refresh);
-	secret_wipe(refresh, sizeof(refresh));
-	PQclear(res);
-	return;
-refused:
-	PQclear(res);
-	if (oauth)
-		oauth_error(call, r, 400, "invalid_grant", reason,
-		    "The email or password is wrong.");
+/* The login of both endpoints. */
+static void login(const struct router_call *call, struct http_resp *r,
+    const char *email, const char *pw, bool oauth)
+{
+	char refresh[AUTH_REFRESH_LEN + 1];
+	const char *reason = NULL, *msg = NULL;
+	struct auth_login u;
+	int st;
+
+	st = auth_login_check(call, email, pw, &u, &reason, &msg);
+	if (st == 0)
+		st = auth_refresh_issue(u.id, refresh);
+	if (st == 401 && oauth)
+		auth_oauth_error(call, r, 400, "invalid_grant", reason, msg);
+	else if (st == 403 && oauth)
+		auth_oauth_error(call, r, 403, "access_denied", reason, msg);
+	else if (st == 401 || st == 403)
+		auth_refuse(call, r, st, reason, msg);
+	else if (st == 503)
+		auth_unavailable(call, r);
+	else if (st != 0)
+		http_resp_error(r, 500, NULL, call->request_id);
 	else
-		auth_refuse(call, r, 401, reason,
-		    "The email or password is wrong.");
+		send_tokens(call, r, u.id, u.email, u.role, refresh);
+	secret_wipe(refresh, sizeof(refresh));
 }
 
 void auth_h_login(const struct router_call *call, struct http_resp *r)
@@ -314,19 +328,19 @@ void auth_h_oauth_token(const struct router_call *call, struct http_resp *r)
 
 	if (auth_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
 	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
-		oauth_error(call, r, 400, "invalid_request",
+		auth_oauth_error(call, r, 400, "invalid_request",
 		    "unsupported_media_type",
 		    "Send the form as application/x-www-form-urlencoded.");
 		return;
 	}
 	if (http_form_get(call->body, call->body_len, "grant_type", grant,
 	        sizeof(grant)) < 0) {
-		oauth_error(call, r, 400, "invalid_request", "missing_field",
-		    "Give grant_type.");
+		auth_oauth_error(call, r, 400, "invalid_request",
+		    "missing_field", "Give grant_type.");
 		return;
 	}
 	if (strcmp(grant, "password") != 0) {
-		oauth_error(call, r, 400, "unsupported_grant_type",
+		auth_oauth_error(call, r, 400, "unsupported_grant_type",
 		    "unsupported_grant_type",
 		    "This endpoint takes grant_type=password.");
 		return;
@@ -335,8 +349,8 @@ void auth_h_oauth_token(const struct router_call *call, struct http_resp *r)
 	        sizeof(user)) < 0 ||
 	    http_form_get(call->body, call->body_len, "password", pw,
 	        sizeof(pw)) < 0) {
-		oauth_error(call, r, 400, "invalid_request", "missing_field",
-		    "Give username and password.");
+		auth_oauth_error(call, r, 400, "invalid_request",
+		    "missing_field", "Give username and password.");
 		secret_wipe(pw, sizeof(pw));
 		return;
 	}
@@ -395,7 +409,8 @@ void auth_h_refresh(const struct router_call *call, struct http_resp *r)
 			http_resp_error(r, 500, NULL, call->request_id);
 		goto out;
 	}
-	if (PQntuples(res) != 1) {
+	if (PQntuples(res) != 1 || !PQgetisnull(res, 0, 6)) {
+		/* Unknown, or an OAuth client's (POST /oauth2/token). */
 		auth_refuse(call, r, 401, "invalid_refresh_token",
 		    "The refresh token is not known.");
 	} else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {

@@ -97,6 +97,11 @@ struct auth_principal {
 	/* API key */
 	char key_id[AUTH_UUID_LEN + 1];
 	enum auth_tier tier;
+	/* An OAuth access token for the MCP resource (accepted on
+	 * ROUTER_AUTH_MCP routes only), and the client it was issued to;
+	 * false and "" for a first-party token or an API key. */
+	bool mcp_audience;
+	char client_id[AUTH_UUID_LEN + 1];
 };
 
 /* Set up for the worker of ctx (borrowed until exit). Returns 0, or -1
@@ -134,6 +139,22 @@ bool auth_is_admin(const struct auth_principal *p);
 int auth_token_issue(const char *user_id, const char *email,
     enum auth_role role, char *out, size_t outlen, char *jti_out,
     int64_t *exp_out);
+
+/* What an access token is for beyond its user (worker/oauth/ issues
+ * such): aud (NULL: jwt_audience, a first-party token), a "scope" and a
+ * "client_id" claim (NULL: none), and its jti (NULL: a random one; else
+ * AUTH_JTI_LEN base62 characters). All borrowed for the call. */
+struct auth_token_opts {
+	const char *aud;
+	const char *scope;
+	const char *client_id;
+	const char *jti;
+};
+
+/* auth_token_issue with o (NULL: the same as auth_token_issue). */
+int auth_token_issue_ex(const char *user_id, const char *email,
+    enum auth_role role, const struct auth_token_opts *o, char *out,
+    size_t outlen, char *jti_out, int64_t *exp_out);
 
 /* The route handlers (worker/auth/account.c, keys.c). */
 void auth_h_register(const struct router_call *call, struct http_resp *r);

@@ -1,7 +1,8 @@
 /*
  * auth_int.h - what the files of worker/auth/ share among themselves:
  * the worker's handles, refusals, JSON bodies, the audit log, token and
- * key checks. Not for use outside worker/auth/.
+ * key checks. Not for use outside worker/auth/ and worker/oauth/ (the
+ * OAuth authorization server for MCP clients is identity too).
  */
 #ifndef PACER_AUTH_INT_H
 #define PACER_AUTH_INT_H
@@ -27,6 +28,35 @@ extern struct auth_state auth_g;
  * sentence. A 401 also gets WWW-Authenticate. */
 void auth_refuse(const struct router_call *call, struct http_resp *r,
     int status, const char *reason, const char *message);
+
+/* auth_refuse with www as the WWW-Authenticate value of a 401 (NULL: the
+ * default one); header-safe. */
+void auth_refuse_www(const struct router_call *call, struct http_resp *r,
+    int status, const char *reason, const char *message, const char *www);
+
+/* An OAuth 2.0 error (RFC 6749 section 5.2) as JSON: {"error",
+ * "reason", "error_description", "request_id"}, Cache-Control: no-store
+ * (account.c). */
+void auth_oauth_error(const struct router_call *call, struct http_resp *r,
+    int status, const char *error, const char *reason, const char *desc);
+
+/* A user who signed in with a password (auth_login_check). */
+struct auth_login {
+	char id[AUTH_UUID_LEN + 1];
+	char email[AUTH_EMAIL_MAX + 1];
+	char role[16];
+};
+
+/* The password sign-in of every endpoint that takes one (account.c):
+ * looks email up and verifies pw (an unknown email costs the same scrypt
+ * work), then the account's status; audits the attempt (auth.login) and,
+ * on success, records it (last_login_at, a stronger hash when due).
+ * Returns 0 with *u filled; 401 (reason "bad_credentials"); 403 (reason
+ * "account_pending" or "account_suspended", with a sentence in
+ * *message); or 503 / 500. Answers nothing: the caller does. */
+int auth_login_check(const struct router_call *call, const char *email,
+    const char *pw, struct auth_login *u, const char **reason,
+    const char **message);
 
 /* 503 with Retry-After: the database is away. */
 void auth_unavailable(const struct router_call *call, struct http_resp *r);
@@ -86,9 +116,11 @@ void audit_record(const struct router_call *call, const char *action,
     const char *actor_id, struct json_object *details);
 
 /* Tokens (tokens.c). Verify an access token: 0 with *p filled, or an
- * HTTP status (401, 503) with *reason and *message set. */
-int auth_jwt_verify(const char *tok, size_t len, struct auth_principal *p,
-    const char **reason, const char **message);
+ * HTTP status (401, 503) with *reason and *message set. Its audience
+ * must be jwt_audience, or, when resource is not NULL (an MCP route),
+ * resource with the scope "mcp" (p->mcp_audience, p->client_id). */
+int auth_jwt_verify(const char *tok, size_t len, const char *resource,
+    struct auth_principal *p, const char **reason, const char **message);
 /* Revoke an access token's jti until exp. 0, or 503. */
 int auth_jti_revoke(const char *jti, const char *user_id, int64_t exp);
 /* Keys and revocations: periodic work (auth_tick). */

@@ -59,16 +59,25 @@ bool auth_is_admin(const struct auth_principal *p)
 void auth_refuse(const struct router_call *call, struct http_resp *r,
     int status, const char *reason, const char *message)
 {
+	auth_refuse_www(call, r, status, reason, message, NULL);
+}
+
+void auth_refuse_www(const struct router_call *call, struct http_resp *r,
+    int status, const char *reason, const char *message, const char *www)
+{
 	struct json_object *doc = json_object_new_object();
 	char hdr[256];
 
-	if (status == 401) {
+	if (status == 401 && www == NULL) {
 		(void)snprintf(hdr, sizeof(hdr),
 		    "Bearer realm=\"pacer\", error=\"invalid_token\", "
 		    "error_description=\"%s\"",
 		    reason);
-		(void)http_resp_header(r, "WWW-Authenticate", hdr);
+		www = hdr;
 	}
+	if (status == 401 && http_resp_header(r, "WWW-Authenticate", www) != 0)
+		log_errx("request %s: could not add WWW-Authenticate",
+		    call->request_id);
 	if (doc == NULL) {
 		http_resp_error(r, status, message, call->request_id);
 		return;

@@ -7,6 +7,13 @@
  * kind, then an API key's burst and quota. A credential is looked at only
  * on a route that takes one.
  *
+ * An OAuth access token (worker/oauth/) is accepted on ROUTER_AUTH_MCP
+ * routes only, and only when its audience is this server's MCP resource
+ * as the request names it (oauth_resource_url): everywhere else its
+ * audience is wrong. MCP routes answer a 401 with the WWW-Authenticate
+ * the MCP authorization spec asks for, which sends a client to the
+ * protected resource metadata and from there to /oauth2/authorize.
+ *
  * An API key is looked up in PostgreSQL on every request (one indexed
  * read of its hash), so a revoked key stops at once on every worker and
  * node. Its use is written back in batches: last_used_at and the count of
@@ -23,6 +30,7 @@
 #include "auth_int.h"
 #include "buf.h"
 #include "log.h"
+#include "oauth.h"
 #include "ratelimit.h"
 #include "secret.h"
 
@@ -369,6 +377,66 @@ static bool limit_key(struct router_call *call, struct http_resp *r,
 	return false;
 }
 
+/* A refusal of the gate. On an MCP route a 401 carries the
+ * WWW-Authenticate of the MCP authorization spec: where the resource's
+ * metadata is, the scope, and error="invalid_token" when a credential
+ * was sent (sent) and refused. */
+static void refuse(const struct router_call *call, struct http_resp *r,
+    int status, bool sent, const char *reason, const char *message)
+{
+	char base[OAUTH_URL_MAX], www[OAUTH_URL_MAX + 160];
+	struct buf b;
+
+	if (status != 401 || call->match->route->auth != ROUTER_AUTH_MCP) {
+		auth_refuse(call, r, status, reason, message);
+		return;
+	}
+	buf_init_fixed(&b, www, sizeof(www));
+	(void)buf_puts(&b, "Bearer ");
+	if (oauth_base_url(call, base, sizeof(base)) == 0)
+		(void)buf_printf(&b,
+		    "resource_metadata=\"%s" OAUTH_PRM_PATH "\", ", base);
+	(void)buf_printf(&b, "scope=\"" OAUTH_SCOPE "\"");
+	if (sent)
+		(void)buf_printf(&b,
+		    ", error=\"invalid_token\", error_description=\"%s\"",
+		    reason);
+	auth_refuse_www(call, r, status, reason, message,
+	    b.overflow ? "Bearer" : buf_str(&b));
+}
+
+/* The credential's check: an API key, or an access token (on an MCP
+ * route also one whose audience is this server's MCP resource), then
+ * for a token the user's current state. 0, or a status with the
+ * reason. */
+static int verify(const struct router_call *call, const char *cred, size_t len,
+    bool is_key, struct auth_principal *who, int64_t *created, int64_t *seed,
+    const char **reason, const char **message)
+{
+	char resource[OAUTH_URL_MAX];
+	const char *res = NULL;
+	int rc;
+
+	if (is_key)
+		return auth_key_verify(cred, len, who, created, seed, reason,
+		    message);
+	if (call->match->route->auth == ROUTER_AUTH_MCP &&
+	    oauth_resource_url(call, resource, sizeof(resource)) == 0)
+		res = resource;
+	rc = auth_jwt_verify(cred, len, res, who, reason, message);
+	if (rc == 0)
+		rc = user_state(who, reason, message);
+	return rc;
+}
+
+/* Whether a call without any credential may go on: on an optional
+ * route, and on an MCP route while the conformance fixtures are on. */
+static bool anonymous_ok(const struct router_route *route)
+{
+	return route->auth == ROUTER_AUTH_OPTIONAL ||
+	    (route->auth == ROUTER_AUTH_MCP && auth_g.ctx->cfg->mcp_fixtures);
+}
+
 bool auth_gate(struct router_call *call, struct http_resp *r,
     struct auth_principal *who)
 {
@@ -389,31 +457,27 @@ bool auth_gate(struct router_call *call, struct http_resp *r,
 		return false;
 	}
 	c = credential(call, &cred, &len, &is_key);
-	if (c == 0 && route->auth == ROUTER_AUTH_OPTIONAL)
+	if (c == 0 && anonymous_ok(route))
 		return true;
 	if (c == 0) {
-		auth_refuse(call, r, 401, "missing_credentials",
+		refuse(call, r, 401, false, "missing_credentials",
 		    "Send an access token or an API key: Authorization: "
 		    "Bearer <token>, or X-API-Key: <key>.");
 		return false;
 	}
 	if (c < 0) {
-		auth_refuse(call, r, 401, "malformed_credentials",
+		refuse(call, r, 401, true, "malformed_credentials",
 		    "The Authorization field must be \"Bearer <token>\".");
 		return false;
 	}
-	rc = is_key ? auth_key_verify(cred, len, who, &created, &seed, &reason,
-	                  &message)
-	            : auth_jwt_verify(cred, len, who, &reason, &message);
-	if (rc == 0 && !is_key)
-		rc = user_state(who, &reason, &message);
+	rc = verify(call, cred, len, is_key, who, &created, &seed, &reason,
+	    &message);
 	if (rc == 503) {
-		(void)reason;
 		auth_unavailable(call, r);
 		return false;
 	}
 	if (rc != 0) {
-		auth_refuse(call, r, rc, reason, message);
+		refuse(call, r, rc, true, reason, message);
 		return false;
 	}
 	if (route->auth == ROUTER_AUTH_JWT && who->via != AUTH_VIA_JWT) {

@@ -128,9 +128,46 @@ static jwt_alg_t lib_alg(int alg)
 	return alg == CFG_JWT_RS256 ? JWT_ALG_RS256 : JWT_ALG_HS256;
 }
 
+/* The claims and header of a token; 0, or -1 when libjwt refused one. */
+static int add_claims(jwt_t *jwt, const char *kid, const char *user_id,
+    const char *email, enum auth_role role, const struct auth_token_opts *o,
+    const char *jti, int64_t now, int64_t exp)
+{
+	const struct cfg *cfg = auth_g.ctx->cfg;
+	const char *aud =
+	    o != NULL && o->aud != NULL ? o->aud : cfg->jwt_audience;
+
+	if (jwt_add_header(jwt, "kid", kid) != 0 ||
+	    jwt_add_grant(jwt, "sub", user_id) != 0 ||
+	    jwt_add_grant(jwt, "email", email) != 0 ||
+	    jwt_add_grant(jwt, "role", auth_role_name(role)) != 0 ||
+	    jwt_add_grant(jwt, "iss", cfg->jwt_issuer) != 0 ||
+	    jwt_add_grant(jwt, "aud", aud) != 0 ||
+	    jwt_add_grant(jwt, "jti", jti) != 0 ||
+	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
+	    jwt_add_grant_int(jwt, "nbf", (long)now) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", (long)exp) != 0)
+		return -1;
+	if (o != NULL && o->scope != NULL &&
+	    jwt_add_grant(jwt, "scope", o->scope) != 0)
+		return -1;
+	if (o != NULL && o->client_id != NULL &&
+	    jwt_add_grant(jwt, "client_id", o->client_id) != 0)
+		return -1;
+	return 0;
+}
+
 int auth_token_issue(const char *user_id, const char *email,
     enum auth_role role, char *out, size_t outlen, char *jti_out,
     int64_t *exp_out)
+{
+	return auth_token_issue_ex(user_id, email, role, NULL, out, outlen,
+	    jti_out, exp_out);
+}
+
+int auth_token_issue_ex(const char *user_id, const char *email,
+    enum auth_role role, const struct auth_token_opts *o, char *out,
+    size_t outlen, char *jti_out, int64_t *exp_out)
 {
 	const struct cfg *cfg = auth_g.ctx->cfg;
 	int64_t now = (int64_t)time(NULL);
@@ -150,18 +187,14 @@ int auth_token_issue(const char *user_id, const char *email,
 		log_errx("no signing key: the master makes one at start");
 		return 500;
 	}
-	if (secret_random_base62(jti, AUTH_JTI_LEN) != 0 || jwt_new(&jwt) != 0)
+	if (o != NULL && o->jti != NULL && strlen(o->jti) == AUTH_JTI_LEN)
+		memcpy(jti, o->jti, sizeof(jti));
+	else if (secret_random_base62(jti, AUTH_JTI_LEN) != 0)
 		return 500;
-	if (jwt_add_header(jwt, "kid", rk->k.kid) != 0 ||
-	    jwt_add_grant(jwt, "sub", user_id) != 0 ||
-	    jwt_add_grant(jwt, "email", email) != 0 ||
-	    jwt_add_grant(jwt, "role", auth_role_name(role)) != 0 ||
-	    jwt_add_grant(jwt, "iss", cfg->jwt_issuer) != 0 ||
-	    jwt_add_grant(jwt, "aud", cfg->jwt_audience) != 0 ||
-	    jwt_add_grant(jwt, "jti", jti) != 0 ||
-	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
-	    jwt_add_grant_int(jwt, "nbf", (long)now) != 0 ||
-	    jwt_add_grant_int(jwt, "exp", (long)exp) != 0 ||
+	if (jwt_new(&jwt) != 0)
+		return 500;
+	if (add_claims(jwt, rk->k.kid, user_id, email, role, o, jti, now,
+	        exp) != 0 ||
 	    jwt_set_alg(jwt, lib_alg(rk->k.alg), rk->k.secret,
 	        (int)rk->k.secret_len) != 0) {
 		log_errx("could not build an access token");
@@ -252,6 +285,48 @@ static int jti_revoked(const char *jti)
 	return hit;
 }
 
+/* Whether the space-separated scope list holds want. */
+static bool scope_has(const char *scope, const char *want)
+{
+	size_t n = strlen(want);
+
+	for (const char *p = scope; *p != '\0';) {
+		size_t len = strcspn(p, " ");
+
+		if (len == n && strncmp(p, want, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+/* The token's audience: the first-party one (jwt_audience), or, only
+ * where resource is given (an MCP route), resource itself with the scope
+ * "mcp" and the OAuth client it was issued to. 0 with *mcp set, or -1. */
+static int check_audience(jwt_t *jwt, const char *resource, bool *mcp,
+    char client_id[AUTH_UUID_LEN + 1])
+{
+	const char *aud = claim(jwt, "aud"), *scope, *client;
+
+	*mcp = false;
+	client_id[0] = '\0';
+	if (aud == NULL)
+		return -1;
+	if (strcmp(aud, auth_g.ctx->cfg->jwt_audience) == 0)
+		return 0;
+	if (resource == NULL || strcmp(aud, resource) != 0)
+		return -1;
+	scope = claim(jwt, "scope");
+	client = claim(jwt, "client_id");
+	if (scope == NULL || !scope_has(scope, "mcp") || client == NULL ||
+	    !auth_uuid_valid(client, strlen(client)))
+		return -1;
+	memcpy(client_id, client, AUTH_UUID_LEN + 1);
+	*mcp = true;
+	return 0;
+}
+
 #define FAIL(st, why, msg)                                                     \
 	do {                                                                   \
 		*reason = (why);                                               \
@@ -260,14 +335,16 @@ static int jti_revoked(const char *jti)
 		goto out;                                                      \
 	} while (0)
 
-int auth_jwt_verify(const char *tok, size_t len, struct auth_principal *p,
-    const char **reason, const char **message)
+int auth_jwt_verify(const char *tok, size_t len, const char *resource,
+    struct auth_principal *p, const char **reason, const char **message)
 {
 	const struct cfg *cfg = auth_g.ctx->cfg;
 	int64_t now = (int64_t)time(NULL), leeway = cfg->jwt_leeway / 1000;
 	char copy[TOKEN_MAX + 1], alg[16], kid[128];
+	char client_id[AUTH_UUID_LEN + 1];
 	const struct ring_key *rk;
-	const char *sub, *email, *role, *jti, *iss, *aud;
+	const char *sub, *email, *role, *jti, *iss;
+	bool mcp = false;
 	const unsigned char *vkey;
 	jwt_t *jwt = NULL;
 	long exp, nbf;
@@ -314,11 +391,10 @@ int auth_jwt_verify(const char *tok, size_t len, struct auth_principal *p,
 		FAIL(401, "bad_signature",
 		    "The access token's signature does not verify.");
 	iss = claim(jwt, "iss");
-	aud = claim(jwt, "aud");
 	if (iss == NULL || strcmp(iss, cfg->jwt_issuer) != 0)
 		FAIL(401, "wrong_issuer",
 		    "The access token was issued by someone else.");
-	if (aud == NULL || strcmp(aud, cfg->jwt_audience) != 0)
+	if (check_audience(jwt, resource, &mcp, client_id) != 0)
 		FAIL(401, "wrong_audience",
 		    "The access token is meant for another audience.");
 	errno = 0;
@@ -358,6 +434,8 @@ int auth_jwt_verify(const char *tok, size_t len, struct auth_principal *p,
 	(void)snprintf(p->jti, sizeof(p->jti), "%s", jti);
 	p->role = (enum auth_role)ro;
 	p->exp = exp;
+	p->mcp_audience = mcp;
+	memcpy(p->client_id, client_id, sizeof(p->client_id));
 out:
 	jwt_free(jwt);
 	secret_wipe(copy, sizeof(copy));

@@ -207,7 +207,9 @@ int http_resp_write(const struct http_resp *r, const struct http_resp_meta *m,
 	    r->status, http_status_reason(r->status), http_resp_date(m->now));
 	if (r->content_type != NULL && status_has_body(r->status))
 		(void)buf_printf(out, "Content-Type: %s\r\n", r->content_type);
-	if (status_has_body(r->status))
+	if (m->stream && !m->http10)
+		(void)buf_puts(out, "Transfer-Encoding: chunked\r\n");
+	else if (status_has_body(r->status) && !m->stream)
 		(void)buf_printf(out, "Content-Length: %zu\r\n", r->body.len);
 	if (!m->keep_alive)
 		(void)buf_puts(out, "Connection: close\r\n");
@@ -218,7 +220,7 @@ int http_resp_write(const struct http_resp *r, const struct http_resp_meta *m,
 	write_security(r, m, out);
 	(void)buf_append(out, r->headers.data, r->headers.len);
 	(void)buf_puts(out, "\r\n");
-	if (http_resp_body_sent(r, m) > 0)
+	if (!m->stream && http_resp_body_sent(r, m) > 0)
 		(void)buf_append(out, r->body.data, r->body.len);
 	return out->overflow ? -1 : 0;
 }

@@ -64,6 +64,10 @@ struct http_resp_meta {
 	bool head;              /* HEAD: headers as for GET, no body */
 	time_t now;             /* for the Date field */
 	bool tls;               /* over TLS: Strict-Transport-Security */
+	/* The head of a streamed body: "Transfer-Encoding: chunked" (or,
+	 * for an HTTP/1.0 client, nothing: the body ends at the close)
+	 * instead of Content-Length, and no body. */
+	bool stream;
 };
 
 /* Set up an empty 200 response whose body may grow to max_body bytes.

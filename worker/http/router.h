@@ -39,13 +39,18 @@
 
 /* Who may call a route (enforced by the auth middleware, worker/auth/). */
 enum router_auth {
-	ROUTER_AUTH_NONE,    /* anyone */
-	ROUTER_AUTH_JWT,     /* an active user's access token (JWT) only */
-	ROUTER_AUTH_USER,    /* an active user: access token or API key */
-	ROUTER_AUTH_ADMIN,   /* an admin (role admin or super_admin), by
-	                        access token or API key */
-	ROUTER_AUTH_OPTIONAL /* anyone; a credential, when sent, must be
-	                        valid and is passed on */
+	ROUTER_AUTH_NONE,     /* anyone */
+	ROUTER_AUTH_JWT,      /* an active user's access token (JWT) only */
+	ROUTER_AUTH_USER,     /* an active user: access token or API key */
+	ROUTER_AUTH_ADMIN,    /* an admin (role admin or super_admin), by
+	                         access token or API key */
+	ROUTER_AUTH_OPTIONAL, /* anyone; a credential, when sent, must be
+	                         valid and is passed on */
+	ROUTER_AUTH_MCP /* /mcp: an active user's access token (first-party,
+	                   or an OAuth token whose audience is this MCP
+	                   resource) or API key; anonymous callers too when
+	                   mcp_fixtures is on. Refusals carry the
+	                   WWW-Authenticate of the MCP authorization spec. */
 };
 
 /* Which rate-limit bucket a call counts against besides an API key's own
@@ -100,6 +105,28 @@ struct router {
 	size_t n;
 };
 
+/*
+ * A response body a handler sends piece by piece while it runs (a
+ * text/event-stream), instead of the whole body at its end. begin sends
+ * r's status line and fields at once (the body then goes in chunks over
+ * HTTP/1.1, or until the close over HTTP/1.0); write sends one piece,
+ * waiting at most send_timeout for a slow client; the loop ends the body
+ * after the handler returns. Once begun, what the handler puts in r is
+ * not sent. begin and write return 0, or -1 when the client is gone or
+ * too slow (the connection is then closed after the handler).
+ */
+struct router_stream {
+	int (*begin)(struct router_stream *s, struct http_resp *r);
+	int (*write)(struct router_stream *s, const char *p, size_t n);
+	/* Whether the client closed or reset the connection. */
+	bool (*gone)(struct router_stream *s);
+	/* Close this worker's idle keep-alive connections, so that a
+	 * request the client sends while this handler waits for it reaches
+	 * another worker instead of this busy one. */
+	void (*release_idle)(struct router_stream *s);
+	int fd; /* the client's socket (poll it for POLLRDHUP) */
+};
+
 /* What a handler gets. Everything is borrowed for the handler's call. */
 struct router_call {
 	const struct http_request *req;
@@ -109,9 +136,12 @@ struct router_call {
 	const struct router_match *match;
 	const char *request_id; /* NUL-terminated */
 	const char *client;     /* numeric peer address, NUL-terminated */
+	bool tls;               /* the request came over TLS */
 	/* Who called, as the auth middleware established it; NULL for a
 	 * route without authentication or an anonymous call. */
 	const struct auth_principal *who;
+	/* Streaming the body; NULL where the caller cannot (unit tests). */
+	struct router_stream *stream;
 };
 
 /*
