@@ -317,48 +317,22 @@ static int admin_create(const struct ctlid_args *a, const struct cfg *cfg,
  */
 static int check_master_key(PGconn *conn, const struct secret_key *mk)
 {
-	PGresult *res = PQexec(conn,
-	    "SELECT kid, alg, secret_enc, nonce, public_key FROM jwt_keys "
-	    "WHERE retired_at IS NULL OR retired_at > now() "
-	    "ORDER BY created_at DESC, kid LIMIT 1");
-	unsigned char *enc = NULL, *nonce = NULL;
-	size_t elen = 0, nlen = 0;
-	struct jwt_key k;
-	char err[256];
-	int rc = -1;
+	char kid[JWTKEYS_KID_LEN + 1], err[512];
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		(void)sql_failed(res, "read the signing keys");
-		return -1;
-	}
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	enc = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 2),
-	    &elen);
-	nonce = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 3),
-	    &nlen);
-	if (enc == NULL || nonce == NULL) {
-		(void)fprintf(stderr, "pacerctl: jwt rotate: out of memory\n");
-	} else if (jwtkeys_unseal(mk, PQgetvalue(res, 0, 0),
-	               PQgetvalue(res, 0, 1), enc, elen, nonce, nlen,
-	               PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
-	               &k, err, sizeof(err)) != 0) {
+	switch (jwtkeys_check(conn, mk, kid, err, sizeof(err))) {
+	case 0: return 0;
+	case 1:
 		(void)fprintf(stderr,
 		    "pacerctl: jwt rotate: this master key does not open the "
 		    "current signing key %s; give pacerctl the master key "
 		    "pacerd has (master_key or master_key_file); nothing "
 		    "changed\n",
-		    PQgetvalue(res, 0, 0));
-	} else {
-		jwtkeys_free(&k);
-		rc = 0;
+		    kid);
+		return -1;
+	default:
+		(void)fprintf(stderr, "pacerctl: jwt rotate: %s\n", err);
+		return -1;
 	}
-	PQfreemem(enc);
-	PQfreemem(nonce);
-	PQclear(res);
-	return rc;
 }
 
 static int jwt_rotate(const struct cfg *cfg, PGconn *conn)

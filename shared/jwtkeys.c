@@ -197,6 +197,53 @@ out:
 	return rc;
 }
 
+int jwtkeys_check(PGconn *pg, const struct secret_key *mk, char *kid_out,
+    char *err, size_t errlen)
+{
+	PGresult *res = PQexec(pg,
+	    "SELECT kid, alg, secret_enc, nonce, public_key FROM jwt_keys "
+	    "WHERE retired_at IS NULL OR retired_at > now() "
+	    "ORDER BY created_at DESC, kid LIMIT 1");
+	unsigned char *enc = NULL, *nonce = NULL;
+	size_t elen = 0, nlen = 0;
+	struct jwt_key k;
+	char why[256];
+	int rc = -1;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_failed(res, "could not read the signing keys", err,
+		    errlen);
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	(void)snprintf(kid_out, JWTKEYS_KID_LEN + 1, "%s",
+	    PQgetvalue(res, 0, 0));
+	enc = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 2),
+	    &elen);
+	nonce = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 3),
+	    &nlen);
+	if (enc == NULL || nonce == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+	} else if (jwtkeys_unseal(mk, PQgetvalue(res, 0, 0),
+	               PQgetvalue(res, 0, 1), enc, elen, nonce, nlen,
+	               PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
+	               &k, why, sizeof(why)) != 0) {
+		(void)snprintf(err, errlen,
+		    "the current signing key cannot be used: %s; start with "
+		    "the master key that made it",
+		    why);
+		rc = 1;
+	} else {
+		jwtkeys_free(&k);
+		rc = 0;
+	}
+	PQfreemem(enc);
+	PQfreemem(nonce);
+	PQclear(res);
+	return rc;
+}
+
 int jwtkeys_ensure(PGconn *pg, const struct secret_key *mk, int alg,
     char *kid_out, char *err, size_t errlen)
 {
@@ -212,9 +259,13 @@ int jwtkeys_ensure(PGconn *pg, const struct secret_key *mk, int alg,
 		    errlen);
 	live = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	if (live > 0)
-		return 0;
-	return jwtkeys_create(pg, mk, alg, kid_out, err, errlen) == 0 ? 1 : -1;
+	if (live == 0)
+		return jwtkeys_create(pg, mk, alg, kid_out, err, errlen) == 0
+		    ? 1
+		    : -1;
+	/* A key that this master key cannot open would leave every login
+	 * failing: refuse now, saying why. */
+	return jwtkeys_check(pg, mk, kid_out, err, errlen) == 0 ? 0 : -1;
 }
 
 int jwtkeys_rotate(PGconn *pg, const struct secret_key *mk, int alg,

@@ -52,8 +52,16 @@ int jwtkeys_alg_parse(const char *name);
 int jwtkeys_create(PGconn *pg, const struct secret_key *mk, int alg,
     char *kid_out, char *err, size_t errlen);
 
+/* Whether mk opens the newest live signing key. Returns 0 (also when there
+ * is none), 1 when it does not open (its kid in kid_out, the reason in
+ * err: another master key, or the row was altered), -1 on a database
+ * error. kid_out: at least JWTKEYS_KID_LEN + 1 bytes. */
+int jwtkeys_check(PGconn *pg, const struct secret_key *mk, char *kid_out,
+    char *err, size_t errlen);
+
 /* Make a key when no live one exists (the first start). Returns 1 when it
- * made one (its kid in kid_out), 0 when one existed, -1 on an error. */
+ * made one (its kid in kid_out), 0 when one existed and mk opens it, -1 on
+ * an error or when mk does not open it (the reason in err). */
 int jwtkeys_ensure(PGconn *pg, const struct secret_key *mk, int alg,
     char *kid_out, char *err, size_t errlen);
 

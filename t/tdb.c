@@ -6,8 +6,12 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "tserver.h"
 
 char *tdb_value(const char *url, const char *q, const char *p1, const char *p2)
 {
@@ -40,4 +44,47 @@ long long tdb_int(const char *url, const char *q, const char *p1,
 
 	free(v);
 	return n;
+}
+
+/* A statement on the harness's own database (CREATE/DROP DATABASE may not
+ * run in the transaction PQexecParams opens). */
+static void harness_exec(const char *q)
+{
+	PGconn *c = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
+	PGresult *r;
+
+	cr_assert(eq(int, PQstatus(c), CONNECTION_OK), "%s", PQerrorMessage(c));
+	r = PQexec(c, q);
+	cr_assert(eq(int, PQresultStatus(r), PGRES_COMMAND_OK), "%s: %s", q,
+	    PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+void tdb_create(const char *prefix, char *name, char *url)
+{
+	static unsigned seq;
+	const char *base = ts_env("PACER_TEST_DATABASE_URL");
+	const char *slash = strrchr(base, '/');
+	char q[TDB_NAME_MAX + 32];
+	int n;
+
+	n = snprintf(name, TDB_NAME_MAX, "%s_%ld_%u", prefix, (long)getpid(),
+	    seq++);
+	cr_assert(n > 0 && n < TDB_NAME_MAX);
+	cr_assert(slash != NULL, "no database in %s", base);
+	n = snprintf(url, TDB_URL_MAX, "%.*s/%s", (int)(slash - base), base,
+	    name);
+	cr_assert(n > 0 && n < TDB_URL_MAX);
+	(void)snprintf(q, sizeof(q), "CREATE DATABASE %s", name);
+	harness_exec(q);
+}
+
+void tdb_drop(const char *name)
+{
+	char q[TDB_NAME_MAX + 48];
+
+	(void)snprintf(q, sizeof(q), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+	    name);
+	harness_exec(q);
 }

@@ -37,48 +37,21 @@
 
 static struct ts srv;
 static bool running;
-static char dbname[64], dburl[512], conf[2048];
+static char dbname[TDB_NAME_MAX], dburl[TDB_URL_MAX], conf[2048];
 
 /* ------------------------------------------------------------ set-up */
 
-/* A statement on the harness's own database (CREATE/DROP DATABASE). */
-static void harness_sql(const char *q)
-{
-	PGconn *c = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
-	PGresult *r;
-
-	cr_assert(eq(int, PQstatus(c), CONNECTION_OK), "%s", PQerrorMessage(c));
-	r = PQexec(c, q);
-	cr_assert(eq(int, PQresultStatus(r), PGRES_COMMAND_OK), "%s: %s", q,
-	    PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
-
 static void setup(void)
 {
-	static unsigned seq;
-	char q[128];
-
-	(void)snprintf(dbname, sizeof(dbname), "pacer_adm_%ld_%u",
-	    (long)getpid(), seq++);
-	(void)snprintf(dburl, sizeof(dburl),
-	    "postgresql://pacer@127.0.0.1:%s/%s", ts_env("PACER_TEST_PG_PORT"),
-	    dbname);
-	(void)snprintf(q, sizeof(q), "CREATE DATABASE %s", dbname);
-	harness_sql(q);
+	tdb_create("pacer_adm", dbname, dburl);
 }
 
 static void teardown(void)
 {
-	char q[128];
-
 	if (running)
 		ts_fini(&srv);
 	running = false;
-	(void)snprintf(q, sizeof(q), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-	    dbname);
-	harness_sql(q);
+	tdb_drop(dbname);
 }
 
 TestSuite(admin, .init = setup, .fini = teardown, .timeout = 90);

@@ -32,8 +32,11 @@
 #include "tserver.h"
 #include "tuser.h"
 
-/* The master key these tests give their servers (base64 of 32 bytes). */
-#define TEST_KEY "dGhlIGF1dGggdGVzdHMnIG93biBtYXN0ZXIga2V5ISE="
+/* The master key these tests give their servers in master_key (the
+ * others use master_key_file): the one every server on the harness's
+ * database has, since a key sealed under another would leave the later
+ * suites' servers refusing to start. */
+#define TEST_KEY TU_MASTER_KEY
 
 static struct ts srv;
 static bool running;
@@ -1008,30 +1011,15 @@ Test(auth, oauth_token_password_grant)
 
 Test(auth, rs256_tokens_and_jwks)
 {
-	char name[64], rnd[9], url[600], conf[1024];
+	char name[TDB_NAME_MAX], url[TDB_URL_MAX], conf[1024];
 	struct th_resp r;
 	struct json_object *o, *keys, *k0;
 	struct tuser u;
 	PGconn *c;
 	PGresult *res;
-	char *base = strdup(ts_env("PACER_TEST_DATABASE_URL")), *slash;
 
 	/* A database of its own: the first start makes an RS256 key. */
-	cr_assert(eq(int, secret_random_base62(rnd, 8), 0));
-	for (char *p = rnd; *p != '\0'; p++)
-		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-	(void)snprintf(name, sizeof(name), "auth_rs_%s", rnd);
-	c = db();
-	(void)snprintf(url, sizeof(url), "CREATE DATABASE %s", name);
-	res = PQexec(c, url);
-	cr_assert(eq(int, PQresultStatus(res), PGRES_COMMAND_OK), "%s",
-	    PQerrorMessage(c));
-	PQclear(res);
-	PQfinish(c);
-	cr_assert(base != NULL && (slash = strrchr(base, '/')) != NULL);
-	*slash = '\0';
-	(void)snprintf(url, sizeof(url), "%s/%s", base, name);
-	free(base);
+	tdb_create("auth_rs", name, url);
 	(void)snprintf(conf, sizeof(conf),
 	    "jwt_algorithm = RS256\ndatabase_url = '%s'\n", url);
 	start(conf);
@@ -1084,10 +1072,6 @@ Test(auth, rs256_tokens_and_jwks)
 	th_free(&r);
 	ts_fini(&srv);
 	running = false;
-	(void)snprintf(conf, sizeof(conf), "DROP DATABASE %s", name);
 	PQfinish(c);
-	c = db();
-	res = PQexec(c, conf);
-	PQclear(res);
-	PQfinish(c);
+	tdb_drop(name);
 }

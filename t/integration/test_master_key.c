@@ -2,8 +2,9 @@
  * test_master_key.c - pacerd and its master key: it refuses to start (and
  * -t refuses the configuration) without a usable key, saying how to make
  * one; it takes the key from master_key, PACER_MASTER_KEY or a private
- * master_key_file; and the key never shows in a message, the log, -T or a
- * response.
+ * master_key_file; it refuses to start when the signing key in the
+ * database does not open under its key; and the key never shows in a
+ * message, the log, -T or a response.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tdb.h"
 #include "testutil.h"
 #include "tserver.h"
 
@@ -191,4 +193,40 @@ Test(master_key, a_server_with_a_key_file_serves_and_never_logs_the_key)
 	cr_assert(not(eq(ptr, log, NULL)));
 	expect_no_key_in("the log", log);
 	free(log);
+}
+
+Test(master_key, a_signing_key_of_another_master_key_stops_the_start)
+{
+	static const char other[] =
+	    "b3RoZXIgb3RoZXIgb3RoZXIgb3RoZXIgb3RoZXIgMzI=";
+	char name[TDB_NAME_MAX], url[TDB_URL_MAX], conf[1024], *kid;
+	struct tu_run r;
+
+	/* The first start makes a key sealed under the key file's key. */
+	tdb_create("pacer_mk", name, url);
+	(void)snprintf(conf, sizeof(conf), "database_url = '%s'\n", url);
+	ts_init(&srv, conf);
+	ts_start(&srv);
+	ts_signal(&srv, SIGTERM);
+	cr_assert(ts_wait_exit(&srv, 15000));
+	kid = tdb_value(url, "SELECT kid FROM jwt_keys", NULL, NULL);
+	cr_assert(strlen(kid) > 0);
+
+	/* Another master key could not sign a token: no start, and the
+	 * reason names the key. */
+	(void)snprintf(conf, sizeof(conf),
+	    "database_url = '%s'\nmaster_key = '%s'\n", url, other);
+	ts_rewrite(&srv, conf);
+	run(&r, "-D", NULL);
+	cr_expect(eq(int, r.status, 1), "status %d: %s", r.status, r.err);
+	TU_EXPECT_IN(r.err, "the current signing key cannot be used: key ");
+	TU_EXPECT_IN(r.err, kid);
+	TU_EXPECT_IN(r.err, "does not open under this master key");
+	TU_EXPECT_IN(r.err, "start with the master key that made it");
+	cr_expect(strstr(r.err, other) == NULL, "the key is shown: %s", r.err);
+	tu_run_free(&r);
+	cr_expect(eq(i64,
+	    tdb_int(url, "SELECT count(*) FROM jwt_keys", NULL, NULL), 1));
+	free(kid);
+	tdb_drop(name);
 }

@@ -22,6 +22,7 @@
 
 #include "migrate.h"
 #include "sb.h"
+#include "tdb.h"
 #include "testutil.h"
 #include "tserver.h"
 
@@ -31,22 +32,8 @@
 #define WITH_EXTRA "9"
 
 static struct ts a, b;
-static char dbname[64], dburl[512], sqldir[512];
+static char dbname[TDB_NAME_MAX], dburl[TDB_URL_MAX], sqldir[512];
 static char *tmp;
-
-/* A statement on the harness's own database (CREATE/DROP DATABASE). */
-static void admin(const char *sql)
-{
-	PGconn *c = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
-	PGresult *r;
-
-	cr_assert(eq(int, PQstatus(c), CONNECTION_OK), "%s", PQerrorMessage(c));
-	r = PQexec(c, sql);
-	cr_assert(eq(int, PQresultStatus(r), PGRES_COMMAND_OK), "%s: %s", sql,
-	    PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
 
 /* The first value of a query on the test's database, or "" for no row
  * (caller frees). */
@@ -121,32 +108,18 @@ static size_t nsql(void)
 
 static void setup(void)
 {
-	static unsigned seq;
-
 	tmp = tu_tmpdir();
-	(void)snprintf(dbname, sizeof(dbname), "pacer_mig_%ld_%u",
-	    (long)getpid(), seq++);
-	(void)snprintf(dburl, sizeof(dburl),
-	    "postgresql://pacer@127.0.0.1:%s/%s", ts_env("PACER_TEST_PG_PORT"),
-	    dbname);
-	{
-		char sql[128];
-
-		(void)snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-		admin(sql);
-	}
+	tdb_create("pacer_mig", dbname, dburl);
 	(void)snprintf(sqldir, sizeof(sqldir), "%s/sql", PACER_TOP_SRCDIR);
 }
 
 static void teardown(void)
 {
-	char sql[128], cmd[600];
+	char cmd[600];
 
 	ts_fini(&a);
 	ts_fini(&b);
-	(void)snprintf(sql, sizeof(sql),
-	    "DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname);
-	admin(sql);
+	tdb_drop(dbname);
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		cr_log_warn("could not remove %s", tmp);

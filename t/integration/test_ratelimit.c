@@ -533,13 +533,22 @@ Test(ratelimit, redis_killed_the_shared_memory_limits_then_redis_again,
 	tredis_kill(&pr, SIGKILL);
 	/* Redis is gone: every worker counts in the shared table, which
 	 * still holds 20 per window across all of them. */
-	uid(id2, sizeof(id2), "local");
-	hammer(srv.port, id2, 20, 600, 8, 8, &t);
-	cr_assert(eq(int, t.other, 0));
-	cr_assert(eq(int, t.ok, 20),
-	    "expected exactly 20 of 64 allowed without Redis, got %d", t.ok);
-	cr_assert(eq(int, t.local, 20), "expected every verdict local");
-	cr_assert(t.npids >= 2, "expected several workers (got %d)", t.npids);
+	/* The 20 allowed answers may all come from one worker on a busy
+	 * machine; that proves nothing about sharing, so a round like that
+	 * is run again with a fresh id (each round must be exact). */
+	for (i = 0; i < 5; i++) {
+		uid(id2, sizeof(id2), "local");
+		hammer(srv.port, id2, 20, 600, 8, 8, &t);
+		cr_assert(eq(int, t.other, 0));
+		cr_assert(eq(int, t.ok, 20),
+		    "expected exactly 20 of 64 allowed without Redis, got %d",
+		    t.ok);
+		cr_assert(eq(int, t.local, 20), "expected every verdict local");
+		if (t.npids >= 2)
+			break;
+	}
+	cr_assert(t.npids >= 2, "expected several workers in 5 rounds (got %d)",
+	    t.npids);
 	/* A seed works in the table too. */
 	resp = rl_get(srv.port, uid(id, sizeof(id), "lseed"), 10, 600, 4);
 	o = body_json(resp);

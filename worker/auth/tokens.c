@@ -180,8 +180,10 @@ int auth_token_issue_ex(const char *user_id, const char *email,
 	if (nring == 0 || now - ring_loaded >= AUTH_KEYS_REFRESH_S) {
 		int lr = ring_load(now);
 
-		if (lr != 0 && nring == 0)
+		if (lr != 0 && nring == 0) {
+			log_errx("no signing key could be read (%d)", lr);
 			return lr;
+		}
 	}
 	if ((rk = ring_signer()) == NULL) {
 		log_errx("no signing key: the master makes one at start");
@@ -189,10 +191,15 @@ int auth_token_issue_ex(const char *user_id, const char *email,
 	}
 	if (o != NULL && o->jti != NULL && strlen(o->jti) == AUTH_JTI_LEN)
 		memcpy(jti, o->jti, sizeof(jti));
-	else if (secret_random_base62(jti, AUTH_JTI_LEN) != 0)
+	else if (secret_random_base62(jti, AUTH_JTI_LEN) != 0) {
+		log_errx("could not draw a token id");
 		return 500;
-	if (jwt_new(&jwt) != 0)
+	}
+	if (jwt_new(&jwt) != 0) {
+		log_errx("could not start an access token: %s",
+		    strerror(errno));
 		return 500;
+	}
 	if (add_claims(jwt, rk->k.kid, user_id, email, role, o, jti, now,
 	        exp) != 0 ||
 	    jwt_set_alg(jwt, lib_alg(rk->k.alg), rk->k.secret,
@@ -209,6 +216,9 @@ int auth_token_issue_ex(const char *user_id, const char *email,
 		memcpy(jti_out, jti, sizeof(jti));
 		*exp_out = exp;
 		rc = 0;
+	} else {
+		log_errx("an access token of %zu bytes does not fit in %zu",
+		    strlen(tok), outlen);
 	}
 	secret_wipe(tok, strlen(tok));
 	free(tok);
