@@ -57,22 +57,6 @@ void health_db_unavailable(const struct router_call *call, struct http_resp *r)
 	    call->request_id);
 }
 
-/* Hand a json-c document to the response (200 or 503). */
-static void send_json(const struct router_call *call, struct http_resp *r,
-    int status, struct json_object *doc)
-{
-	const char *text = doc != NULL
-	    ? json_object_to_json_string_ext(doc,
-	          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-	    : NULL;
-
-	if (text == NULL ||
-	    http_resp_set(r, status, HTTP_RESP_JSON, text, strlen(text)) != 0)
-		http_resp_error(r, 500, "The health report could not be built.",
-		    call->request_id);
-	json_object_put(doc);
-}
-
 /* The schema as the database has it: 1 with count and version, 0 when
  * the table is missing (no migration ever ran), -1 unreachable, -2 any
  * other query error (message in why). */
@@ -370,7 +354,7 @@ void health_admin(const struct router_call *call, struct http_resp *r)
 	checks = json_object_new_array();
 	if (doc == NULL || checks == NULL) {
 		json_object_put(checks);
-		send_json(call, r, 500, doc);
+		router_send_json(call, r, 500, doc);
 		return;
 	}
 	c = check_database(checks);
@@ -390,5 +374,5 @@ void health_admin(const struct router_call *call, struct http_resp *r)
 	    json_object_new_string(stamp));
 	(void)json_object_object_add(doc, "response_time_ms",
 	    ms_json((double)(sb_clock_us() - t0) / 1000.0));
-	send_json(call, r, lv == UNHEALTHY ? 503 : 200, doc);
+	router_send_json(call, r, lv == UNHEALTHY ? 503 : 200, doc);
 }

@@ -97,7 +97,7 @@ void auth_h_register(const struct router_call *call, struct http_resp *r)
 	if (doc != NULL)
 		json_object_object_add(doc, "created_at",
 		    json_object_new_string(PQgetvalue(res, 0, 5)));
-	auth_send_json(call, r, 201, doc);
+	router_send_json(call, r, 201, doc);
 out:
 	PQclear(res);
 	json_object_put(body);
@@ -110,9 +110,7 @@ int auth_refresh_issue(const char *user_id, char *out)
 	PGresult *res = NULL;
 	enum db_rc rc;
 
-	memcpy(out, "rt_", 3);
-	if (secret_random_base62(out + 3, AUTH_REFRESH_LEN - 3) != 0 ||
-	    auth_hash_secret(out, AUTH_REFRESH_LEN, hash) != 0)
+	if (auth_refresh_new(out, hash) != 0)
 		return 500;
 	(void)snprintf(ttl, sizeof(ttl), "%lld",
 	    (long long)(auth_g.ctx->cfg->refresh_token_ttl / 1000));
@@ -124,48 +122,70 @@ int auth_refresh_issue(const char *user_id, char *out)
 	return rc == DB_OK ? 0 : rc == DB_UNAVAILABLE ? 503 : 500;
 }
 
+struct json_object *auth_token_doc(const struct router_call *call,
+    struct http_resp *r, const char *user_id, const char *email,
+    const char *role, const struct auth_token_opts *o, const char *refresh,
+    char jti_out[AUTH_JTI_LEN + 1])
+{
+	char tok[TOKEN_OUT];
+	int64_t exp;
+	int rl = auth_role_parse(role), rc;
+	struct json_object *doc;
+
+	rc = auth_token_issue_ex(user_id, email,
+	    rl < 0 ? AUTH_ROLE_USER : (enum auth_role)rl, o, tok, sizeof(tok),
+	    jti_out, &exp);
+	if (rc == 503) {
+		auth_unavailable(call, r);
+		return NULL;
+	}
+	if (rc != 0 || (doc = json_object_new_object()) == NULL) {
+		if (rc == 0)
+			secret_wipe(tok, sizeof(tok));
+		http_resp_error(r, 500, "The access token could not be made.",
+		    call->request_id);
+		return NULL;
+	}
+	json_object_object_add(doc, "access_token",
+	    json_object_new_string(tok));
+	secret_wipe(tok, sizeof(tok));
+	json_object_object_add(doc, "token_type",
+	    json_object_new_string("Bearer"));
+	json_object_object_add(doc, "expires_in",
+	    json_object_new_int64(auth_g.ctx->cfg->access_token_ttl / 1000));
+	if (refresh != NULL)
+		json_object_object_add(doc, "refresh_token",
+		    json_object_new_string(refresh));
+	return doc;
+}
+
+void auth_send_token(const struct router_call *call, struct http_resp *r,
+    struct json_object *doc)
+{
+	(void)http_resp_header(r, "Cache-Control", "no-store");
+	(void)http_resp_header(r, "Pragma", "no-cache");
+	router_send_json(call, r, 200, doc);
+}
+
 /* Answer the tokens of a session: an access token and refresh (already
  * made, may be NULL for none). */
 static void send_tokens(const struct router_call *call, struct http_resp *r,
     const char *user_id, const char *email, const char *role_s,
     const char *refresh)
 {
-	char tok[TOKEN_OUT], jti[AUTH_JTI_LEN + 1];
-	int64_t exp;
-	int role = auth_role_parse(role_s), rc;
-	struct json_object *doc;
+	char jti[AUTH_JTI_LEN + 1];
+	struct json_object *doc =
+	    auth_token_doc(call, r, user_id, email, role_s, NULL, refresh, jti);
 
-	rc = auth_token_issue(user_id, email,
-	    role < 0 ? AUTH_ROLE_USER : (enum auth_role)role, tok, sizeof(tok),
-	    jti, &exp);
-	if (rc == 503) {
-		auth_unavailable(call, r);
+	if (doc == NULL)
 		return;
-	}
-	if (rc != 0 || (doc = json_object_new_object()) == NULL) {
-		http_resp_error(r, 500, "The access token could not be made.",
-		    call->request_id);
-		return;
-	}
-	json_object_object_add(doc, "access_token",
-	    json_object_new_string(tok));
-	json_object_object_add(doc, "token_type",
-	    json_object_new_string("Bearer"));
-	json_object_object_add(doc, "expires_in",
-	    json_object_new_int64(auth_g.ctx->cfg->access_token_ttl / 1000));
-	if (refresh != NULL) {
-		json_object_object_add(doc, "refresh_token",
-		    json_object_new_string(refresh));
+	if (refresh != NULL)
 		json_object_object_add(doc, "refresh_expires_in",
 		    json_object_new_int64(
 		        auth_g.ctx->cfg->refresh_token_ttl / 1000));
-	}
 	json_object_object_add(doc, "user",
 	    user_json(user_id, email, "active", role_s));
-	secret_wipe(tok, sizeof(tok));
-	(void)http_resp_header(r, "Cache-Control", "no-store");
-	(void)http_resp_header(r, "Pragma", "no-cache");
-	auth_send_json(call, r, 200, doc);
+	auth_send_token(call, r, doc);
 }
 
 void auth_oauth_error(const struct router_call *call, struct http_resp *r,
@@ -184,7 +204,7 @@ void auth_oauth_error(const struct router_call *call, struct http_resp *r,
 	json_object_object_add(doc, "request_id",
 	    json_object_new_string(call->request_id));
 	(void)http_resp_header(r, "Cache-Control", "no-store");
-	auth_send_json(call, r, status, doc);
+	router_send_json(call, r, status, doc);
 }
 
 /* A successful sign-in of the user in row 0 of res: last_login_at, a
@@ -326,7 +346,7 @@ void auth_h_oauth_token(const struct router_call *call, struct http_resp *r)
 	char ct[128], grant[64], user[AUTH_EMAIL_MAX + 2],
 	    pw[AUTH_PASSWORD_MAX + 2];
 
-	if (auth_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
+	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
 	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
 		auth_oauth_error(call, r, 400, "invalid_request",
 		    "unsupported_media_type",
@@ -376,10 +396,8 @@ void auth_h_refresh(const struct router_call *call, struct http_resp *r)
 		    "The refresh token is malformed.");
 		goto out;
 	}
-	memcpy(fresh, "rt_", 3);
 	if (auth_hash_secret(tok, strlen(tok), old) != 0 ||
-	    secret_random_base62(fresh + 3, AUTH_REFRESH_LEN - 3) != 0 ||
-	    auth_hash_secret(fresh, AUTH_REFRESH_LEN, fresh_h) != 0) {
+	    auth_refresh_new(fresh, fresh_h) != 0) {
 		http_resp_error(r, 500, NULL, call->request_id);
 		goto out;
 	}
@@ -483,7 +501,7 @@ void auth_h_logout(const struct router_call *call, struct http_resp *r)
 	if ((doc = json_object_new_object()) != NULL)
 		json_object_object_add(doc, "status",
 		    json_object_new_string("logged_out"));
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 out:
 	json_object_put(body);
 }
@@ -505,5 +523,5 @@ void auth_h_me(const struct router_call *call, struct http_resp *r)
 			    json_object_new_string(auth_tiers[who->tier].name));
 		}
 	}
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }

@@ -190,7 +190,7 @@ void auth_h_admin_users(const struct router_call *call, struct http_resp *r)
 	json_object_object_add(doc, "offset", json_object_new_int64(offset));
 	json_object_object_add(doc, "next_offset",
 	    rows == limit ? json_object_new_int64(offset + rows) : NULL);
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }
 
 enum change { CH_APPROVE, CH_SUSPEND, CH_ACTIVATE };
@@ -299,7 +299,7 @@ static void change_status(const struct router_call *call, struct http_resp *r,
 		    json_object_new_int64(
 		        strtoll(PQgetvalue(res, 0, 7), NULL, 10)));
 	PQclear(res);
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }
 
 void auth_h_admin_approve(const struct router_call *call, struct http_resp *r)
@@ -469,7 +469,7 @@ void auth_h_admin_audit(const struct router_call *call, struct http_resp *r)
 	                        strtoll(PQgetvalue(res, rows - 1, 0), NULL, 10))
 	                  : NULL);
 	PQclear(res);
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -529,7 +529,7 @@ void auth_h_admin_setup(const struct router_call *call, struct http_resp *r)
 		json_object_object_add(doc, "display_name", col(res, 0, 4));
 		json_object_object_add(doc, "created_at", col(res, 0, 5));
 	}
-	auth_send_json(call, r, 201, doc);
+	router_send_json(call, r, 201, doc);
 out:
 	PQclear(res);
 	json_object_put(body);

@@ -134,12 +134,6 @@ int auth_tier_parse(const char *s);
 /* Whether p may act as an administrator. */
 bool auth_is_admin(const struct auth_principal *p);
 
-/* Issue an access token for a user. out: at least 4096 bytes. Returns 0,
- * 503 when the keys cannot be read (database down), or 500. */
-int auth_token_issue(const char *user_id, const char *email,
-    enum auth_role role, char *out, size_t outlen, char *jti_out,
-    int64_t *exp_out);
-
 /* What an access token is for beyond its user (worker/oauth/ issues
  * such): aud (NULL: jwt_audience, a first-party token), a "scope" and a
  * "client_id" claim (NULL: none), and its jti (NULL: a random one; else
@@ -151,7 +145,9 @@ struct auth_token_opts {
 	const char *jti;
 };
 
-/* auth_token_issue with o (NULL: the same as auth_token_issue). */
+/* Issue an access token for a user, with o (NULL: a first-party token
+ * with a random jti). out: at least 4096 bytes. Returns 0, 503 when the
+ * keys cannot be read (database down), or 500 (the reason logged). */
 int auth_token_issue_ex(const char *user_id, const char *email,
     enum auth_role role, const struct auth_token_opts *o, char *out,
     size_t outlen, char *jti_out, int64_t *exp_out);

@@ -40,6 +40,21 @@ void auth_refuse_www(const struct router_call *call, struct http_resp *r,
 void auth_oauth_error(const struct router_call *call, struct http_resp *r,
     int status, const char *error, const char *reason, const char *desc);
 
+/* Issue an access token (o as for auth_token_issue_ex, NULL for a
+ * session's) and start its RFC 6749 answer: access_token, token_type,
+ * expires_in and, when refresh is not NULL, refresh_token. Returns the
+ * document with the token's id in jti_out, for the caller to add to and
+ * pass to auth_send_token; or NULL after answering 503 or 500 (account.c). */
+struct json_object *auth_token_doc(const struct router_call *call,
+    struct http_resp *r, const char *user_id, const char *email,
+    const char *role, const struct auth_token_opts *o, const char *refresh,
+    char jti_out[AUTH_JTI_LEN + 1]);
+
+/* Send a token answer (taken) with status 200 and the no-store fields
+ * RFC 6749 section 5.1 asks for. */
+void auth_send_token(const struct router_call *call, struct http_resp *r,
+    struct json_object *doc);
+
 /* A user who signed in with a password (auth_login_check). */
 struct auth_login {
 	char id[AUTH_UUID_LEN + 1];
@@ -86,15 +101,6 @@ bool auth_key_name(const struct router_call *call, struct http_resp *r,
 /* A string member of o, or NULL when absent or not a string. */
 const char *auth_json_str(struct json_object *o, const char *key);
 
-/* Send doc (taken) as the JSON body with status. */
-void auth_send_json(const struct router_call *call, struct http_resp *r,
-    int status, struct json_object *doc);
-
-/* A request header's value as a NUL-terminated copy in out (truncated
- * to outlen - 1), or NULL when absent. */
-const char *auth_header(const struct router_call *call, const char *name,
-    char *out, size_t outlen);
-
 /* The text form of a bytea parameter for 32 bytes: "\\x" and 64 hex. */
 #define AUTH_BYTEA_HEX_LEN (2 + 64 + 1)
 void auth_bytea_hex(const unsigned char h[32], char out[AUTH_BYTEA_HEX_LEN]);
@@ -138,6 +144,11 @@ void auth_keys_tick(int64_t now);
  * the token in out (at least AUTH_REFRESH_LEN + 1 bytes), or 503/500. */
 #define AUTH_REFRESH_LEN 46
 int auth_refresh_issue(const char *user_id, char *out);
+
+/* A new refresh token in out ("rt_" and base62, NUL-terminated) and its
+ * hash: 0, or -1. */
+int auth_refresh_new(char out[AUTH_REFRESH_LEN + 1],
+    char hash[AUTH_BYTEA_HEX_LEN]);
 
 /* API keys (keys.c), also for the admin API. Provision a key of tier
  * for user_id and answer 201 with it (shown this once); actor_id: the

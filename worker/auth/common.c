@@ -88,41 +88,12 @@ void auth_refuse_www(const struct router_call *call, struct http_resp *r,
 	json_object_object_add(doc, "message", json_object_new_string(message));
 	json_object_object_add(doc, "request_id",
 	    json_object_new_string(call->request_id));
-	auth_send_json(call, r, status, doc);
+	router_send_json(call, r, status, doc);
 }
 
 void auth_unavailable(const struct router_call *call, struct http_resp *r)
 {
 	health_db_unavailable(call, r);
-}
-
-void auth_send_json(const struct router_call *call, struct http_resp *r,
-    int status, struct json_object *doc)
-{
-	const char *text = doc != NULL
-	    ? json_object_to_json_string_ext(doc,
-	          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-	    : NULL;
-
-	if (text == NULL ||
-	    http_resp_set(r, status, HTTP_RESP_JSON, text, strlen(text)) != 0)
-		http_resp_error(r, 500, "The reply could not be built.",
-		    call->request_id);
-	json_object_put(doc);
-}
-
-const char *auth_header(const struct router_call *call, const char *name,
-    char *out, size_t outlen)
-{
-	struct http_slice s;
-	size_t n;
-
-	if (!http_header_get(call->req, call->buf, name, &s))
-		return NULL;
-	n = s.len < outlen - 1 ? s.len : outlen - 1;
-	memcpy(out, call->buf + s.off, n);
-	out[n] = '\0';
-	return out;
 }
 
 struct json_object *auth_body_json(const struct router_call *call,
@@ -133,7 +104,7 @@ struct json_object *auth_body_json(const struct router_call *call,
 	struct json_object *o;
 	size_t n;
 
-	if (auth_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
+	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
 	    strcspn(ct, "; \t") != 16 ||
 	    strncasecmp(ct, "application/json", 16) != 0) {
 		auth_refuse(call, r, 415, "unsupported_media_type",
@@ -255,6 +226,16 @@ int auth_hash_secret(const char *s, size_t len, char out[AUTH_BYTEA_HEX_LEN])
 	return 0;
 }
 
+int auth_refresh_new(char out[AUTH_REFRESH_LEN + 1],
+    char hash[AUTH_BYTEA_HEX_LEN])
+{
+	memcpy(out, "rt_", 3);
+	out[AUTH_REFRESH_LEN] = '\0';
+	if (secret_random_base62(out + 3, AUTH_REFRESH_LEN - 3) != 0)
+		return -1;
+	return auth_hash_secret(out, AUTH_REFRESH_LEN, hash);
+}
+
 bool auth_uuid_valid(const char *s, size_t len)
 {
 	if (len != AUTH_UUID_LEN)
@@ -284,7 +265,7 @@ void audit_record(const struct router_call *call, const char *action,
 	struct buf line;
 
 	if (call == NULL ||
-	    auth_header(call, "User-Agent", ua, sizeof(ua)) == NULL)
+	    router_header(call, "User-Agent", ua, sizeof(ua)) == NULL)
 		ua[0] = '\0';
 	params[0] = action;
 	params[1] = outcome_names[outcome];

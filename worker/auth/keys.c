@@ -108,7 +108,7 @@ void auth_key_provision(const struct router_call *call, struct http_resp *r,
 	secret_wipe(key, sizeof(key));
 	PQclear(res);
 	(void)http_resp_header(r, "Cache-Control", "no-store");
-	auth_send_json(call, r, 201, doc);
+	router_send_json(call, r, 201, doc);
 }
 
 void auth_h_keys_create(const struct router_call *call, struct http_resp *r)
@@ -188,7 +188,7 @@ void auth_h_keys_list(const struct router_call *call, struct http_resp *r)
 		json_object_object_add(doc, "keys", keys);
 	else
 		json_object_put(keys);
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }
 
 /* Revoke key id; owner NULL lets an admin revoke anyone's. Answers 200
@@ -234,7 +234,7 @@ void auth_key_revoke(const struct router_call *call, struct http_resp *r,
 		json_object_object_add(doc, "revoked_at", ts(res, 0, 3));
 	}
 	PQclear(res);
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }
 
 void auth_h_keys_delete(const struct router_call *call, struct http_resp *r)

@@ -157,14 +157,6 @@ static int add_claims(jwt_t *jwt, const char *kid, const char *user_id,
 	return 0;
 }
 
-int auth_token_issue(const char *user_id, const char *email,
-    enum auth_role role, char *out, size_t outlen, char *jti_out,
-    int64_t *exp_out)
-{
-	return auth_token_issue_ex(user_id, email, role, NULL, out, outlen,
-	    jti_out, exp_out);
-}
-
 int auth_token_issue_ex(const char *user_id, const char *email,
     enum auth_role role, const struct auth_token_opts *o, char *out,
     size_t outlen, char *jti_out, int64_t *exp_out)
@@ -548,5 +540,5 @@ void auth_h_jwks(const struct router_call *call, struct http_resp *r)
 	}
 	json_object_object_add(doc, "keys", keys);
 	(void)http_resp_header(r, "Cache-Control", "public, max-age=300");
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }

@@ -10,10 +10,12 @@
  */
 #include "router.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
+#include "http_resp.h"
 
 /* Methods in the order an Allow header lists them. */
 static const enum http_method allow_order[] = {
@@ -287,4 +289,33 @@ const char *router_param(const struct router_match *m, const char *name,
 	}
 	*len = 0;
 	return NULL;
+}
+
+const char *router_header(const struct router_call *call, const char *name,
+    char *out, size_t outlen)
+{
+	struct http_slice s;
+	size_t n;
+
+	if (!http_header_get(call->req, call->buf, name, &s))
+		return NULL;
+	n = s.len < outlen - 1 ? s.len : outlen - 1;
+	memcpy(out, call->buf + s.off, n);
+	out[n] = '\0';
+	return out;
+}
+
+void router_send_json(const struct router_call *call, struct http_resp *r,
+    int status, struct json_object *doc)
+{
+	const char *text = doc != NULL
+	    ? json_object_to_json_string_ext(doc,
+	          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+	    : NULL;
+
+	if (text == NULL ||
+	    http_resp_set(r, status, HTTP_RESP_JSON, text, strlen(text)) != 0)
+		http_resp_error(r, 500, "The reply could not be built.",
+		    call->request_id);
+	json_object_put(doc);
 }

@@ -67,6 +67,7 @@ enum router_rate {
 struct http_resp;
 struct router_call;
 struct auth_principal;
+struct json_object;
 
 /* A handler fills resp (status, body, headers); it never fails: errors
  * become 4xx/5xx responses. */
@@ -174,6 +175,16 @@ size_t router_methods(const struct router *r, const char *path, size_t len,
 /* The value of parameter name, or NULL (and *len 0) when absent. */
 const char *router_param(const struct router_match *m, const char *name,
     size_t *len);
+
+/* A request header of call as a NUL-terminated copy in out (truncated to
+ * outlen - 1): out, or NULL when the request has none. */
+const char *router_header(const struct router_call *call, const char *name,
+    char *out, size_t outlen);
+
+/* Make doc (taken; NULL is allowed) the JSON body of r with status; when
+ * it cannot be (NULL, or too large for r), a 500 that says so. */
+void router_send_json(const struct router_call *call, struct http_resp *r,
+    int status, struct json_object *doc);
 
 /* "GET", "HEAD" ...; "" for HTTP_METHOD_OTHER. Static. */
 const char *router_method_name(enum http_method method);

@@ -80,21 +80,23 @@ json_object *mcp_result(struct mcp_call *call)
 	return call->result;
 }
 
-static json_object *content_array(struct mcp_call *call)
+/* The result's array member name ("content", "contents"), made when
+ * absent. */
+static json_object *result_array(struct mcp_call *call, const char *name)
 {
 	json_object *a;
 
-	if (json_object_object_get_ex(call->result, "content", &a))
+	if (json_object_object_get_ex(call->result, name, &a))
 		return a;
 	a = json_object_new_array();
-	json_object_object_add(call->result, "content", a);
+	json_object_object_add(call->result, name, a);
 	return a;
 }
 
 void mcp_tool_content(struct mcp_call *call, json_object *item)
 {
 	if (item != NULL)
-		json_object_array_add(content_array(call), item);
+		json_object_array_add(result_array(call, "content"), item);
 }
 
 json_object *mcp_text_item(const char *text)
@@ -188,17 +190,6 @@ void mcp_tool_error(struct mcp_call *call, const char *fmt, ...)
 	    json_object_new_boolean(1));
 }
 
-static json_object *contents_array(struct mcp_call *call)
-{
-	json_object *a;
-
-	if (json_object_object_get_ex(call->result, "contents", &a))
-		return a;
-	a = json_object_new_array();
-	json_object_object_add(call->result, "contents", a);
-	return a;
-}
-
 void mcp_resource_text(struct mcp_call *call, const char *uri,
     const char *mime_type, const char *text)
 {
@@ -209,7 +200,7 @@ void mcp_resource_text(struct mcp_call *call, const char *uri,
 		json_object_object_add(o, "mimeType",
 		    json_object_new_string(mime_type));
 	json_object_object_add(o, "text", json_object_new_string(text));
-	json_object_array_add(contents_array(call), o);
+	json_object_array_add(result_array(call, "contents"), o);
 }
 
 void mcp_resource_blob(struct mcp_call *call, const char *uri,
@@ -222,7 +213,7 @@ void mcp_resource_blob(struct mcp_call *call, const char *uri,
 		json_object_object_add(o, "mimeType",
 		    json_object_new_string(mime_type));
 	json_object_object_add(o, "blob", b64_string(data, len));
-	json_object_array_add(contents_array(call), o);
+	json_object_array_add(result_array(call, "contents"), o);
 }
 
 void mcp_prompt_description(struct mcp_call *call, const char *text)

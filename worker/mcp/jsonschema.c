@@ -26,7 +26,8 @@
  * - Patterns are POSIX EREs (regcomp), searched unanchored as JSON Schema
  *   asks. ECMA-only escapes that glibc would silently read as letters
  *   (\d) and back-references (slow, not regular) are refused as a schema
- *   error rather than misread.
+ *   error rather than misread. A worker keeps the patterns it compiled
+ *   (the last 32), so a tool's schema is not compiled again at each call.
  *
  * Every message goes through a bounded struct buf and is cut on a UTF-8
  * character boundary, ending in "..." when it did not fit.
@@ -680,6 +681,52 @@ static const char *pattern_compile(regex_t *re, const char *p, char *detail,
 	return detail; /* nothing to regfree after a failed regcomp */
 }
 
+/*
+ * The compiled patterns a worker has used, so that a tool's schema is
+ * compiled once rather than at every call: PATTERN_CACHE of them, the
+ * oldest replaced (the registry's schemas hold far fewer). Only patterns
+ * that compiled are kept.
+ */
+#define PATTERN_CACHE 32
+#define PATTERN_CACHE_LEN 256 /* longer patterns are compiled each time */
+
+static struct {
+	char text[PATTERN_CACHE_LEN];
+	regex_t re;
+	bool used;
+} patterns[PATTERN_CACHE];
+static size_t pattern_next;
+
+/* p compiled, from the cache or into *scratch (the caller regfrees it
+ * when *scratch_used); NULL with why set when p does not compile. */
+static const regex_t *pattern_get(const char *p, regex_t *scratch,
+    bool *scratch_used, const char **why, char *detail, size_t n)
+{
+	size_t len = strlen(p), i;
+
+	*scratch_used = false;
+	for (i = 0; i < PATTERN_CACHE; i++)
+		if (patterns[i].used && strcmp(patterns[i].text, p) == 0)
+			return &patterns[i].re;
+	if (len >= PATTERN_CACHE_LEN) {
+		if ((*why = pattern_compile(scratch, p, detail, n)) != NULL)
+			return NULL;
+		*scratch_used = true;
+		return scratch;
+	}
+	i = pattern_next;
+	if (patterns[i].used) {
+		regfree(&patterns[i].re);
+		patterns[i].used = false;
+	}
+	if ((*why = pattern_compile(&patterns[i].re, p, detail, n)) != NULL)
+		return NULL;
+	memcpy(patterns[i].text, p, len + 1);
+	patterns[i].used = true;
+	pattern_next = (i + 1) % PATTERN_CACHE;
+	return &patterns[i].re;
+}
+
 /* ------------------------------------------------------------ shapes */
 
 static bool is_schema(const json_object *v)
@@ -803,19 +850,37 @@ static uint64_t count_of(const json_object *v)
 
 /* ------------------------------------------------------------ checking */
 
+/* A walk through a value (jsonschema_check) or a schema
+ * (jsonschema_valid). */
 struct check {
 	const json_object *root; /* for $ref */
-	struct buf path;         /* "arguments.laps[2]" */
+	/* Where the walk is: "arguments.laps[2]" in a value, a JSON pointer
+	 * "#/properties/x" in a schema. */
+	struct buf path;
 	char *err;
 	size_t errlen;
 	int depth;
 	long work;
 };
 
+static void check_start(struct check *c, const json_object *schema, char *store,
+    size_t storelen, const char *at, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->root = schema;
+	c->err = err;
+	c->errlen = errlen;
+	buf_init_fixed(&c->path, store, storelen);
+	buf_puts(&c->path, at);
+}
+
 static int mismatch(struct check *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int bad_schema(struct check *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+static void check_message(struct check *c, const char *prefix, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 
 static void check_message(struct check *c, const char *prefix, const char *fmt,
     va_list ap)
@@ -1051,18 +1116,22 @@ static int check_pattern(struct check *c, const json_object *s,
 {
 	const json_object *p = NULL;
 	char detail[128];
-	const char *why;
-	regex_t re;
+	const char *why = NULL;
+	const regex_t *re;
+	regex_t scratch;
+	bool scratch_used;
 	int rc = kw_get(c, s, "pattern", &p);
 
 	if (rc <= 0)
 		return rc;
 	c->work += PATTERN_COST;
-	why = pattern_compile(&re, str(p), detail, sizeof(detail));
-	if (why != NULL)
+	re = pattern_get(str(p), &scratch, &scratch_used, &why, detail,
+	    sizeof(detail));
+	if (re == NULL)
 		return bad_schema(c, "pattern %s: %s", str(p), why);
-	rc = regexec(&re, str(v), 0, NULL, 0);
-	regfree(&re);
+	rc = regexec(re, str(v), 0, NULL, 0);
+	if (scratch_used)
+		regfree(&scratch);
 	if (rc == 0)
 		return 0;
 	if (rc == REG_NOMATCH)
@@ -1346,12 +1415,8 @@ int jsonschema_check(const json_object *schema, const json_object *value,
 	struct check c;
 	int rc;
 
-	memset(&c, 0, sizeof(c));
-	c.root = schema;
-	c.err = err;
-	c.errlen = errlen;
-	buf_init_fixed(&c.path, store, sizeof(store));
-	buf_puts(&c.path, root != NULL ? root : "");
+	check_start(&c, schema, store, sizeof(store), root != NULL ? root : "",
+	    err, errlen);
 	rc = check_schema(&c, schema, value);
 	if (rc == 0 && err != NULL && errlen > 0)
 		err[0] = '\0'; /* a failed branch of anyOf may have written */
@@ -1360,20 +1425,12 @@ int jsonschema_check(const json_object *schema, const json_object *value,
 
 /* ------------------------------------------------------------ validity */
 
-struct valid {
-	const json_object *root;
-	struct buf path; /* JSON pointer into the schema: "#/properties/x" */
-	char *err;
-	size_t errlen;
-	int depth;
-};
+static int valid_schema(struct check *c, const json_object *s);
 
-static int valid_schema(struct valid *c, const json_object *s);
-
-static int valid_fail(struct valid *c, const char *fmt, ...)
+static int valid_fail(struct check *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int valid_fail(struct valid *c, const char *fmt, ...)
+static int valid_fail(struct check *c, const char *fmt, ...)
 {
 	char store[JSONSCHEMA_ERR_MAX];
 	struct buf why;
@@ -1387,7 +1444,7 @@ static int valid_fail(struct valid *c, const char *fmt, ...)
 	return -1;
 }
 
-static size_t valid_push(struct valid *c, const char *key)
+static size_t valid_push(struct check *c, const char *key)
 {
 	size_t saved = c->path.len;
 
@@ -1402,7 +1459,7 @@ static size_t valid_push(struct valid *c, const char *key)
 	return saved;
 }
 
-static int valid_each(struct valid *c, const json_object *v, bool map)
+static int valid_each(struct check *c, const json_object *v, bool map)
 {
 	size_t saved;
 	int rc = 0;
@@ -1427,7 +1484,7 @@ static int valid_each(struct valid *c, const json_object *v, bool map)
 	return rc;
 }
 
-static int valid_keyword(struct valid *c, const struct keyword *k,
+static int valid_keyword(struct check *c, const struct keyword *k,
     const json_object *v)
 {
 	char detail[128];
@@ -1456,7 +1513,7 @@ static int valid_keyword(struct valid *c, const struct keyword *k,
 	}
 }
 
-static int valid_schema(struct valid *c, const json_object *s)
+static int valid_schema(struct check *c, const json_object *s)
 {
 	struct lh_table *t;
 	int rc = 0;
@@ -1487,15 +1544,10 @@ static int valid_schema(struct valid *c, const json_object *s)
 int jsonschema_valid(const json_object *schema, char *err, size_t errlen)
 {
 	char store[JSONSCHEMA_ERR_MAX];
-	struct valid c;
+	struct check c;
 	int rc;
 
-	memset(&c, 0, sizeof(c));
-	c.root = schema;
-	c.err = err;
-	c.errlen = errlen;
-	buf_init_fixed(&c.path, store, sizeof(store));
-	buf_putc(&c.path, '#');
+	check_start(&c, schema, store, sizeof(store), "#", err, errlen);
 	rc = valid_schema(&c, schema);
 	if (rc == 0 && err != NULL && errlen > 0)
 		err[0] = '\0';

@@ -118,6 +118,13 @@ struct mcp_module {
 	                      user */
 };
 
+/* The item tables of a module, in its initialiser:
+ * { .name = "core", MCP_MODULE_TABLES(tools, resources, prompts) }. */
+#define MCP_MODULE_TABLES(t, r, p)                                             \
+	.tools = (t), .ntools = sizeof(t) / sizeof((t)[0]), .resources = (r),  \
+	.nresources = sizeof(r) / sizeof((r)[0]), .prompts = (p),              \
+	.nprompts = sizeof(p) / sizeof((p)[0])
+
 /* The modules, each defined next to its handlers. */
 extern const struct mcp_module mcp_core_module;     /* tools_core.c */
 extern const struct mcp_module mcp_fixtures_module; /* fixtures.c */

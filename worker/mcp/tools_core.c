@@ -328,11 +328,6 @@ static const struct mcp_prompt prompts[] = {
 
 const struct mcp_module mcp_core_module = {
     .name = "core",
-    .tools = tools,
-    .ntools = sizeof(tools) / sizeof(tools[0]),
-    .resources = resources,
-    .nresources = sizeof(resources) / sizeof(resources[0]),
-    .prompts = prompts,
-    .nprompts = sizeof(prompts) / sizeof(prompts[0]),
+    MCP_MODULE_TABLES(tools, resources, prompts),
     .anonymous_ok = false,
 };

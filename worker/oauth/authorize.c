@@ -506,7 +506,7 @@ void oauth_h_authorize_form(const struct router_call *call, struct http_resp *r)
 	char ct[128], action[16];
 
 	memset(&c, 0, sizeof(c));
-	if (auth_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
+	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
 	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
 		oauth_page_error(call, r, 415,
 		    "The form must be sent as "

@@ -131,7 +131,7 @@ static void send_doc(const struct router_call *call, struct http_resp *r,
     struct json_object *doc)
 {
 	(void)http_resp_header(r, "Cache-Control", "public, max-age=300");
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }
 
 void oauth_h_resource_metadata(const struct router_call *call,
@@ -220,5 +220,5 @@ void oauth_h_debug_gate(const struct router_call *call, struct http_resp *r)
 	    who != NULL && who->client_id[0] != '\0'
 	        ? json_object_new_string(who->client_id)
 	        : NULL);
-	auth_send_json(call, r, 200, doc);
+	router_send_json(call, r, 200, doc);
 }

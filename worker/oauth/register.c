@@ -437,7 +437,7 @@ static void reg_answer(const struct router_call *call, struct http_resp *r,
 	json_object_object_add(doc, "scope",
 	    json_object_new_string(OAUTH_SCOPE));
 	(void)http_resp_header(r, "Cache-Control", "no-store");
-	auth_send_json(call, r, 201, doc);
+	router_send_json(call, r, 201, doc);
 }
 
 /* Store the client (and make its secret when confidential), answer. */

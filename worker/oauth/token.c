@@ -33,7 +33,6 @@
 #include "oauth_int.h"
 #include "secret.h"
 
-#define TOKEN_OUT 4096
 #define VERIFIER_MIN 43
 #define VERIFIER_MAX 128
 
@@ -65,35 +64,15 @@ static void send_token(const struct router_call *call, struct http_resp *r,
 {
 	struct auth_token_opts o = {g->resource, OAUTH_SCOPE, g->client_id,
 	    g->jti};
-	char tok[TOKEN_OUT], jti[AUTH_JTI_LEN + 1];
-	int role = auth_role_parse(g->role), rc;
+	char jti[AUTH_JTI_LEN + 1];
 	struct json_object *doc, *d;
-	int64_t exp;
 
-	rc = auth_token_issue_ex(g->user_id, g->email,
-	    role < 0 ? AUTH_ROLE_USER : (enum auth_role)role, &o, tok,
-	    sizeof(tok), jti, &exp);
-	if (rc == 503) {
-		auth_unavailable(call, r);
+	doc = auth_token_doc(call, r, g->user_id, g->email, g->role, &o,
+	    refresh, jti);
+	if (doc == NULL)
 		return;
-	}
-	if (rc != 0 || (doc = json_object_new_object()) == NULL) {
-		http_resp_error(r, 500, "The access token could not be made.",
-		    call->request_id);
-		return;
-	}
-	json_object_object_add(doc, "access_token",
-	    json_object_new_string(tok));
-	json_object_object_add(doc, "token_type",
-	    json_object_new_string("Bearer"));
-	json_object_object_add(doc, "expires_in",
-	    json_object_new_int64(auth_g.ctx->cfg->access_token_ttl / 1000));
-	if (refresh != NULL)
-		json_object_object_add(doc, "refresh_token",
-		    json_object_new_string(refresh));
 	json_object_object_add(doc, "scope",
 	    json_object_new_string(OAUTH_SCOPE));
-	secret_wipe(tok, sizeof(tok));
 	if ((d = json_object_new_object()) != NULL) {
 		json_object_object_add(d, "client_id",
 		    json_object_new_string(g->client_id));
@@ -103,9 +82,7 @@ static void send_token(const struct router_call *call, struct http_resp *r,
 	}
 	audit_record(call, "oauth.token", AUDIT_SUCCESS, NULL, g->user_id, NULL,
 	    d);
-	(void)http_resp_header(r, "Cache-Control", "no-store");
-	(void)http_resp_header(r, "Pragma", "no-cache");
-	auth_send_json(call, r, 200, doc);
+	auth_send_token(call, r, doc);
 }
 
 /* ---- client authentication --------------------------------------- */
@@ -346,13 +323,10 @@ static void code_redeem(const struct router_call *call, struct http_resp *r,
 		send_token(call, r, &g, NULL);
 		return;
 	}
-	memcpy(refresh, "rt_", 3);
-	if (secret_random_base62(refresh + 3, AUTH_REFRESH_LEN - 3) != 0 ||
-	    auth_hash_secret(refresh, AUTH_REFRESH_LEN, hash) != 0) {
+	if (auth_refresh_new(refresh, hash) != 0) {
 		http_resp_error(r, 500, NULL, call->request_id);
 		return;
 	}
-	refresh[AUTH_REFRESH_LEN] = '\0';
 	(void)snprintf(ttl, sizeof(ttl), "%lld",
 	    (long long)(auth_g.ctx->cfg->refresh_token_ttl / 1000));
 	rc = db_exec(auth_g.db, Q_OAUTH_REFRESH_INSERT, params, &rres);
@@ -499,11 +473,8 @@ static void grant_refresh(const struct router_call *call, struct http_resp *r,
 	}
 	if (!scope_resource_ok(call, r, resource))
 		goto out;
-	memcpy(fresh, "rt_", 3);
-	fresh[AUTH_REFRESH_LEN] = '\0';
 	if (auth_hash_secret(tok, AUTH_REFRESH_LEN, old_h) != 0 ||
-	    secret_random_base62(fresh + 3, AUTH_REFRESH_LEN - 3) != 0 ||
-	    auth_hash_secret(fresh, AUTH_REFRESH_LEN, fresh_h) != 0) {
+	    auth_refresh_new(fresh, fresh_h) != 0) {
 		http_resp_error(r, 500, NULL, call->request_id);
 		goto out;
 	}
@@ -558,7 +529,7 @@ void oauth_h_token(const struct router_call *call, struct http_resp *r)
 	struct oauth_client c;
 
 	memset(&c, 0, sizeof(c));
-	if (auth_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
+	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
 	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
 		refuse(call, r, "invalid_request", "unsupported_media_type",
 		    "Send the form as application/x-www-form-urlencoded.");
