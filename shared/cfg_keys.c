@@ -269,7 +269,7 @@ const struct cfg_key cfg_keys_table[] = {
 	 "Host names (any port) /mcp answers to, separated by spaces or commas; a request whose Host or Origin names another host gets 403 (protection against DNS rebinding)."},
 	{"mcp_session_idle_timeout", CFG_DURATION, OFF(mcp_session_idle_timeout), "30min", SEC(1), HOUR(24 * 7), NULL, NULL, 0,
 	 NULL, "MCP",
-	 "An MCP session unused for this long ends; its next request gets 404 and the client starts a new one."},
+	 "An MCP session unused for this long ends (within a tenth of it: the last use is recorded once per tenth); its next request gets 404 and the client starts a new one."},
 	{"mcp_wait_timeout", CFG_DURATION, OFF(mcp_wait_timeout), "30s", SEC(1), MIN(10), NULL, NULL, 0,
 	 NULL, "MCP",
 	 "Longest a tool waits for the client's answer to a request it sent (sampling, elicitation); a wait never runs past request_timeout less a second, so the watchdog never kills a waiting worker."},

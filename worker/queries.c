@@ -192,14 +192,19 @@ const struct query queries_table[Q_NQUERIES] = {
         "VALUES ($1, $2::uuid, $3, $4, $5, $6::integer)",
         7, false},
     /* A session is usable by its own caller only (NULL for anonymous),
-     * while not ended and not idle past $3 seconds; each use moves
-     * last_seen. */
+     * while not ended and not idle past $3 seconds. A use moves
+     * last_seen only when it is older than $4 seconds: most requests
+     * then write nothing, which spares a WAL flush per request. */
     [Q_MCP_SESSION_USE] = {"mcp_session_use",
-        "UPDATE mcp_sessions SET last_seen = now() WHERE id_hash = $1 AND "
+        "WITH s AS (SELECT id_hash, protocol_version, client_caps, "
+        "log_level, last_seen FROM mcp_sessions WHERE id_hash = $1 AND "
         "user_id IS NOT DISTINCT FROM $2::uuid AND ended_at IS NULL AND "
-        "last_seen > now() - make_interval(secs => $3::float8) "
-        "RETURNING protocol_version, client_caps, log_level",
-        3, false},
+        "last_seen > now() - make_interval(secs => $3::float8)), "
+        "touch AS (UPDATE mcp_sessions m SET last_seen = now() FROM s "
+        "WHERE m.id_hash = s.id_hash AND "
+        "s.last_seen < now() - make_interval(secs => $4::float8)) "
+        "SELECT protocol_version, client_caps, log_level FROM s",
+        4, false},
     [Q_MCP_SESSION_END] = {"mcp_session_end",
         "UPDATE mcp_sessions SET ended_at = now() WHERE id_hash = $1 AND "
         "user_id IS NOT DISTINCT FROM $2::uuid AND ended_at IS NULL "

@@ -9,22 +9,36 @@
 #include <stdint.h>
 #include <string.h>
 
-json_object *mcp_jsonrpc_parse(const char *p, size_t n)
+int mcp_jsonrpc_parse(const char *p, size_t n, json_object **doc)
 {
 	struct json_tokener *tok;
-	json_object *doc = NULL;
+	enum json_tokener_error e;
+	int rc = -1;
 
-	if (n == 0 || n > INT32_MAX || (tok = json_tokener_new()) == NULL)
-		return NULL;
-	doc = json_tokener_parse_ex(tok, p, (int)n);
-	if (doc == NULL ||
-	    json_tokener_get_error(tok) != json_tokener_success ||
-	    (size_t)json_tokener_get_parse_end(tok) != n) {
-		json_object_put(doc);
-		doc = NULL;
+	*doc = NULL;
+	if (n == 0 || n > INT32_MAX - 1 || (tok = json_tokener_new()) == NULL)
+		return -1;
+	/* RFC 8259 only: no single quotes, no trailing commas. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	*doc = json_tokener_parse_ex(tok, p, (int)n);
+	e = json_tokener_get_error(tok);
+	if (e == json_tokener_continue && *doc == NULL) {
+		/* A bare number or literal at the end of the bytes: json-c
+		 * waits for more; the end of the body ends it. */
+		*doc = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+		if (e == json_tokener_success)
+			rc = 0;
+	} else if (e == json_tokener_success &&
+	    (size_t)json_tokener_get_parse_end(tok) == n) {
+		rc = 0;
+	}
+	if (rc != 0) {
+		json_object_put(*doc);
+		*doc = NULL;
 	}
 	json_tokener_free(tok);
-	return doc;
+	return rc;
 }
 
 static bool id_ok(json_object *id)

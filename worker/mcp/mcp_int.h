@@ -90,9 +90,10 @@ enum mcp_msg_kind {
 	MCP_MSG_RESPONSE,     /* id and result or error, no method */
 };
 
-/* p[0..n) as exactly one JSON value (a new object), or NULL when it is
- * not one (a parse error, or bytes after the value). */
-json_object *mcp_jsonrpc_parse(const char *p, size_t n);
+/* p[0..n) as exactly one JSON value: 0 with *doc a new object (NULL for
+ * the JSON null), or -1 when it is not one (a parse error, or bytes after
+ * the value). */
+int mcp_jsonrpc_parse(const char *p, size_t n, json_object **doc);
 
 /* What msg is by the JSON-RPC 2.0 rules; when invalid, *why says why
  * (a static sentence). */

@@ -71,16 +71,6 @@ void mcp_attach(struct db *db, struct cache *cache)
 
 /* ---- answers ------------------------------------------------------------ */
 
-static void send_json(struct http_resp *r, int status, json_object *doc)
-{
-	const char *text =
-	    json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-
-	if (http_resp_set(r, status, HTTP_RESP_JSON, text, strlen(text)) != 0)
-		log_errx("MCP: an answer of %zu bytes does not fit",
-		    strlen(text));
-}
-
 static json_object *response(json_object *id, json_object *result,
     json_object *error)
 {
@@ -97,32 +87,14 @@ static json_object *response(json_object *id, json_object *result,
 }
 
 /* A refusal: status with a JSON-RPC error (id null). */
-static void refuse(struct http_resp *r, int status, int code,
-    const char *message)
+static void refuse(const struct router_call *call, struct http_resp *r,
+    int status, int code, const char *message)
 {
-	json_object *doc =
-	    response(NULL, NULL, mcp_error_object(code, message, NULL));
-
-	send_json(r, status, doc);
-	json_object_put(doc);
+	router_send_json(call, r, status,
+	    response(NULL, NULL, mcp_error_object(code, message, NULL)));
 }
 
 /* ---- header checks ----------------------------------------------------- */
-
-/* A request header as a C string in dst (truncated); false if absent. */
-static bool header(const struct router_call *call, const char *name, char *dst,
-    size_t n)
-{
-	struct http_slice v;
-	size_t len;
-
-	if (!http_header_get(call->req, call->buf, name, &v))
-		return false;
-	len = v.len < n - 1 ? v.len : n - 1;
-	memcpy(dst, call->buf + v.off, len);
-	dst[len] = '\0';
-	return true;
-}
 
 /* Whether host[0..n) is in mcp_allowed_hosts (case-insensitive). */
 static bool host_allowed(const char *host, size_t n)
@@ -171,14 +143,16 @@ static bool rebinding_check(const struct router_call *call, struct http_resp *r)
 {
 	char v[512];
 
-	if (header(call, "Host", v, sizeof(v)) && !authority_allowed(v)) {
-		refuse(r, 403, -32000,
+	if (router_header(call, "Host", v, sizeof(v)) != NULL &&
+	    !authority_allowed(v)) {
+		refuse(call, r, 403, -32000,
 		    "Forbidden: this server does not answer to that Host "
 		    "(mcp_allowed_hosts)");
 		return false;
 	}
-	if (header(call, "Origin", v, sizeof(v)) && !origin_allowed(v)) {
-		refuse(r, 403, -32000,
+	if (router_header(call, "Origin", v, sizeof(v)) != NULL &&
+	    !origin_allowed(v)) {
+		refuse(call, r, 403, -32000,
 		    "Forbidden: requests from that Origin are not allowed "
 		    "(mcp_allowed_hosts)");
 		return false;
@@ -204,24 +178,24 @@ static bool post_headers_ok(const struct router_call *call, struct http_resp *r)
 {
 	char v[512];
 
-	if (!header(call, "Accept", v, sizeof(v)) ||
+	if (router_header(call, "Accept", v, sizeof(v)) == NULL ||
 	    (!lists(v, "*/*") &&
 	        (!lists(v, "application/json") ||
 	            !lists(v, "text/event-stream")))) {
-		refuse(r, 406, -32000,
+		refuse(call, r, 406, -32000,
 		    "Not Acceptable: Accept must list both application/json "
 		    "and text/event-stream");
 		return false;
 	}
-	if (!header(call, "Content-Type", v, sizeof(v)) ||
+	if (router_header(call, "Content-Type", v, sizeof(v)) == NULL ||
 	    strncasecmp(v, "application/json", 16) != 0 ||
 	    (v[16] != '\0' && v[16] != ';' && v[16] != ' ')) {
-		refuse(r, 415, -32000,
+		refuse(call, r, 415, -32000,
 		    "Unsupported Media Type: Content-Type must be "
 		    "application/json");
 		return false;
 	}
-	if (header(call, "MCP-Protocol-Version", v, sizeof(v)) &&
+	if (router_header(call, "MCP-Protocol-Version", v, sizeof(v)) != NULL &&
 	    !mcp_version_known(v)) {
 		char msg[160];
 
@@ -230,7 +204,7 @@ static bool post_headers_ok(const struct router_call *call, struct http_resp *r)
 		    "(supported: 2025-11-25, 2025-06-18, 2025-03-26, "
 		    "2024-11-05)",
 		    v);
-		refuse(r, 400, -32600, msg);
+		refuse(call, r, 400, -32600, msg);
 		return false;
 	}
 	return true;
@@ -270,27 +244,33 @@ static bool id_sane(const char *id)
 static int session_load(const struct router_call *call, struct http_resp *r,
     struct mcp_session *s)
 {
-	char id[160], idle[32];
-	const char *p[3];
+	char id[160], idle[32], stale[32];
+	const char *p[4];
 	PGresult *res = NULL;
 	enum db_rc rc;
 
-	if (!header(call, "Mcp-Session-Id", id, sizeof(id)) || id[0] == '\0') {
-		refuse(r, 400, -32000,
+	if (router_header(call, "Mcp-Session-Id", id, sizeof(id)) == NULL ||
+	    id[0] == '\0') {
+		refuse(call, r, 400, -32000,
 		    "Bad Request: Mcp-Session-Id header is required (send "
 		    "initialize first)");
 		return -1;
 	}
 	if (!id_sane(id)) {
-		refuse(r, 404, -32001, "Session not found");
+		refuse(call, r, 404, -32001, "Session not found");
 		return -1;
 	}
 	hash_param(id, s->hash);
 	(void)snprintf(idle, sizeof(idle), "%.3f",
 	    (double)mcp_g.cfg->mcp_session_idle_timeout / 1000.0);
+	/* last_seen is written when a tenth of the idle time old: a
+	 * session ends between 0.9 and 1 idle timeout after its last use. */
+	(void)snprintf(stale, sizeof(stale), "%.3f",
+	    (double)mcp_g.cfg->mcp_session_idle_timeout / 10000.0);
 	p[0] = s->hash;
 	p[1] = user_of(call);
 	p[2] = idle;
+	p[3] = stale;
 	rc = db_exec(mcp_g.db, Q_MCP_SESSION_USE, p, &res);
 	if (rc == DB_UNAVAILABLE) {
 		health_db_unavailable(call, r);
@@ -301,7 +281,7 @@ static int session_load(const struct router_call *call, struct http_resp *r,
 			log_errx("MCP: session lookup: %s",
 			    PQresultErrorMessage(res));
 		PQclear(res);
-		refuse(r, 404, -32001,
+		refuse(call, r, 404, -32001,
 		    "Session not found: it ended or expired; start a new one "
 		    "with initialize");
 		return -1;
@@ -365,7 +345,7 @@ static int session_new(const struct router_call *call, struct http_resp *r,
 	s->caps = caps_of(params);
 	(void)snprintf(s->level, sizeof(s->level), "info");
 	if (secret_random_base62(id, MCP_SESSION_ID_LEN) != 0) {
-		refuse(r, 500, MCP_INTERNAL_ERROR,
+		refuse(call, r, 500, MCP_INTERNAL_ERROR,
 		    "no randomness for a session");
 		return -1;
 	}
@@ -475,7 +455,7 @@ static void accept_message(const struct router_call *call, struct http_resp *r,
 		return;
 	}
 	if (rc == 0) {
-		refuse(r, 400, -32600,
+		refuse(call, r, 400, -32600,
 		    "Bad Request: no request of this session waits for that "
 		    "answer (unknown id, or it timed out)");
 		return;
@@ -494,7 +474,8 @@ static void deliver(struct mcp_call *call, json_object *resp)
 	else if (call->streaming)
 		(void)mcp_stream_send(call, resp);
 	else
-		send_json(call->resp, 200, resp);
+		router_send_json(call->http, call->resp, 200,
+		    json_object_get(resp));
 }
 
 static void call_init(struct mcp_call *call, const struct router_call *http,
@@ -547,10 +528,12 @@ static void batch(const struct router_call *http, struct http_resp *r,
 		}
 	}
 	if (!call.streaming && json_object_array_length(out) > 0)
-		send_json(r, 200, out);
-	else if (!call.streaming)
-		(void)http_resp_set(r, 202, NULL, "", 0);
-	json_object_put(out);
+		router_send_json(http, r, 200, out);
+	else {
+		if (!call.streaming)
+			(void)http_resp_set(r, 202, NULL, "", 0);
+		json_object_put(out);
+	}
 }
 
 /* Whether a session of version v may send a batch: 2025-06-18 removed
@@ -560,14 +543,27 @@ static bool batches_allowed(const char *v)
 	return strcmp(v, "2025-03-26") == 0 || strcmp(v, "2024-11-05") == 0;
 }
 
+/* The body as a message or a batch; NULL after answering 400 (-32700 for
+ * what is not JSON, -32600 for JSON that is no message: null, a number, a
+ * string). */
 static json_object *parse_body(const struct router_call *call,
     struct http_resp *r)
 {
-	json_object *doc = mcp_jsonrpc_parse(call->body, call->body_len);
+	json_object *doc;
 
-	if (doc == NULL)
-		refuse(r, 400, MCP_PARSE_ERROR,
+	if (mcp_jsonrpc_parse(call->body, call->body_len, &doc) != 0) {
+		refuse(call, r, 400, MCP_PARSE_ERROR,
 		    "Parse error: the body is not one JSON value");
+		return NULL;
+	}
+	if (!json_object_is_type(doc, json_type_object) &&
+	    !json_object_is_type(doc, json_type_array)) {
+		refuse(call, r, 400, MCP_INVALID_REQUEST,
+		    "Invalid Request: not a JSON-RPC 2.0 message (an object "
+		    "was expected, or an array for a batch)");
+		json_object_put(doc);
+		return NULL;
+	}
 	return doc;
 }
 
@@ -582,7 +578,7 @@ static void post_one(const struct router_call *http, struct http_resp *r,
 
 	memset(&s, 0, sizeof(s));
 	if (kind == MCP_MSG_INVALID) {
-		refuse(r, 400, MCP_INVALID_REQUEST, why);
+		refuse(http, r, 400, MCP_INVALID_REQUEST, why);
 		return;
 	}
 	if (kind == MCP_MSG_REQUEST && is_initialize(msg)) {
@@ -619,11 +615,11 @@ void mcp_http_post(const struct router_call *call, struct http_resp *r)
 	}
 	memset(&s, 0, sizeof(s));
 	if (json_object_array_length(doc) == 0)
-		refuse(r, 400, MCP_INVALID_REQUEST, "an empty batch");
+		refuse(call, r, 400, MCP_INVALID_REQUEST, "an empty batch");
 	else if (session_load(call, r, &s) != 0)
 		; /* answered */
 	else if (!batches_allowed(s.version))
-		refuse(r, 400, MCP_INVALID_REQUEST,
+		refuse(call, r, 400, MCP_INVALID_REQUEST,
 		    "JSON-RPC batches are not supported in protocol version "
 		    "2025-06-18 and later; send one message per POST");
 	else
@@ -641,8 +637,9 @@ void mcp_http_delete(const struct router_call *call, struct http_resp *r)
 
 	if (!rebinding_check(call, r))
 		return;
-	if (!header(call, "Mcp-Session-Id", id, sizeof(id)) || id[0] == '\0') {
-		refuse(r, 400, -32000,
+	if (router_header(call, "Mcp-Session-Id", id, sizeof(id)) == NULL ||
+	    id[0] == '\0') {
+		refuse(call, r, 400, -32000,
 		    "Bad Request: Mcp-Session-Id header is required");
 		return;
 	}
@@ -656,7 +653,7 @@ void mcp_http_delete(const struct router_call *call, struct http_resp *r)
 	}
 	if (rc != DB_OK || PQntuples(res) != 1) {
 		PQclear(res);
-		refuse(r, 404, -32001, "Session not found");
+		refuse(call, r, 404, -32001, "Session not found");
 		return;
 	}
 	PQclear(res);
