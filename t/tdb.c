@@ -13,6 +13,11 @@
 
 #include "tserver.h"
 
+const char *tdb_url(void)
+{
+	return ts_env("PACER_TEST_DATABASE_URL");
+}
+
 char *tdb_value(const char *url, const char *q, const char *p1, const char *p2)
 {
 	PGconn *c = PQconnectdb(url);
@@ -50,7 +55,7 @@ long long tdb_int(const char *url, const char *q, const char *p1,
  * run in the transaction PQexecParams opens). */
 static void harness_exec(const char *q)
 {
-	PGconn *c = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
+	PGconn *c = PQconnectdb(tdb_url());
 	PGresult *r;
 
 	cr_assert(eq(int, PQstatus(c), CONNECTION_OK), "%s", PQerrorMessage(c));
@@ -64,7 +69,7 @@ static void harness_exec(const char *q)
 void tdb_create(const char *prefix, char *name, char *url)
 {
 	static unsigned seq;
-	const char *base = ts_env("PACER_TEST_DATABASE_URL");
+	const char *base = tdb_url();
 	const char *slash = strrchr(base, '/');
 	char q[TDB_NAME_MAX + 32];
 	int n;

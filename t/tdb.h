@@ -9,6 +9,10 @@
 #ifndef PACER_TDB_H
 #define PACER_TDB_H
 
+/* The harness's database (PACER_TEST_DATABASE_URL; asserted to be set),
+ * the one every server of ts_init uses. */
+const char *tdb_url(void);
+
 /* Run q on the database at url with up to two text parameters ($1, $2;
  * as many as q names; NULL is SQL NULL): the first value of the first
  * row, or "" when there is none (caller frees). */

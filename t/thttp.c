@@ -4,6 +4,7 @@
 #include "thttp.h"
 
 #include <criterion/criterion.h>
+#include <criterion/new/assert.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,4 +141,17 @@ const char *th_str(struct json_object *o, const char *key)
 	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
 		return "(absent)";
 	return json_object_get_string(v);
+}
+
+void th_expect_reason(const struct th_resp *r, int status, const char *reason)
+{
+	struct json_object *o;
+
+	cr_expect(eq(int, r->status, status), "want %d %s, got %d: %s", status,
+	    reason, r->status, r->body);
+	o = json_tokener_parse(r->body);
+	cr_expect(o != NULL, "not JSON: %s", r->body);
+	cr_expect(eq(str, (char *)th_str(o, "reason"), (char *)reason), "%s",
+	    r->body);
+	json_object_put(o);
 }

@@ -44,4 +44,8 @@ struct json_object *th_body(const struct th_resp *r);
 /* A string member of a JSON object, or "(absent)". */
 const char *th_str(struct json_object *o, const char *key);
 
+/* Expect that r is status with a JSON body whose "reason" is reason
+ * (pacer's refusals). */
+void th_expect_reason(const struct th_resp *r, int status, const char *reason);
+
 #endif /* PACER_THTTP_H */

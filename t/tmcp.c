@@ -60,36 +60,51 @@ const char *tmcp_text(json_object *o)
 	    : "(null)";
 }
 
-void tmcp_expect_error(json_object *msg, int code, const char *frag)
+void tmcp_expect_error_of(const char *what, json_object *msg, int code,
+    const char *frag)
 {
 	json_object *c = tmcp_at(msg, "error.code");
 
 	cr_expect(c != NULL && json_object_is_type(c, json_type_int) &&
 	        json_object_get_int(c) == code,
-	    "want error %d, got %s", code, tmcp_text(msg));
+	    "%s: want error %d, got %s", what, code, tmcp_text(msg));
 	cr_expect(strstr(tmcp_str(msg, "error.message"), frag) != NULL,
-	    "want an error message with \"%s\", got %s", frag, tmcp_text(msg));
-	cr_expect(tmcp_at(msg, "result") == NULL, "%s", tmcp_text(msg));
+	    "%s: want an error message with \"%s\", got %s", what, frag,
+	    tmcp_text(msg));
+	cr_expect(tmcp_at(msg, "result") == NULL, "%s: %s", what,
+	    tmcp_text(msg));
+}
+
+void tmcp_expect_error(json_object *msg, int code, const char *frag)
+{
+	tmcp_expect_error_of("the answer", msg, code, frag);
+}
+
+void tmcp_expect_refusal_of(const char *what, const struct th_resp *r,
+    int status, int code, const char *frag)
+{
+	json_object *o = json_tokener_parse(r->body), *id = NULL;
+	char ct[128];
+
+	cr_expect(eq(int, r->status, status), "%s: want %d, got %d: %s", what,
+	    status, r->status, r->body);
+	cr_assert(o != NULL, "%s: want a JSON-RPC error body, got: %s", what,
+	    r->body);
+	cr_expect(th_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
+	        strncmp(ct, "application/json", 16) == 0,
+	    "%s: %s", what, r->head);
+	cr_expect(eq(str, (char *)tmcp_str(o, "jsonrpc"), "2.0"), "%s: %s",
+	    what, r->body);
+	cr_expect(json_object_object_get_ex(o, "id", &id) && id == NULL,
+	    "%s: want id null: %s", what, r->body);
+	tmcp_expect_error_of(what, o, code, frag);
+	json_object_put(o);
 }
 
 void tmcp_expect_refusal(const struct th_resp *r, int status, int code,
     const char *frag)
 {
-	json_object *o = json_tokener_parse(r->body), *id = NULL;
-	char ct[128];
-
-	cr_expect(eq(int, r->status, status), "want %d, got %d: %s", status,
-	    r->status, r->body);
-	cr_assert(o != NULL, "want a JSON-RPC error body, got: %s", r->body);
-	cr_expect(th_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
-	        strncmp(ct, "application/json", 16) == 0,
-	    "%s", r->head);
-	cr_expect(eq(str, (char *)tmcp_str(o, "jsonrpc"), "2.0"), "%s",
-	    r->body);
-	cr_expect(json_object_object_get_ex(o, "id", &id) && id == NULL,
-	    "want id null: %s", r->body);
-	tmcp_expect_error(o, code, frag);
-	json_object_put(o);
+	tmcp_expect_refusal_of("the answer", r, status, code, frag);
 }
 
 bool tmcp_lists_tool(json_object *msg, const char *name, bool prefix)
@@ -310,6 +325,56 @@ json_object *tmcp_call_tool(struct tmcp_client *c, const char *name,
 	(void)snprintf(params, sizeof(params), "{\"name\":\"%s\"%s%s}", name,
 	    args != NULL ? ",\"arguments\":" : "", args != NULL ? args : "");
 	return tmcp_rpc(c, "tools/call", params);
+}
+
+json_object *tmcp_post_batch(const struct tmcp_client *c, const char *body)
+{
+	struct th_resp r;
+	json_object *a;
+
+	cr_assert(eq(int, tmcp_post(c, NULL, body, &r), 200), "%s: %d %s", body,
+	    r.status, r.body);
+	a = th_body(&r);
+	th_free(&r);
+	cr_assert(json_object_is_type(a, json_type_array), "%s: %s", body,
+	    tmcp_text(a));
+	return a;
+}
+
+void tmcp_expect_rpc_error(struct tmcp_client *c, const char *method,
+    const char *params, int code, const char *frag)
+{
+	char what[512];
+	json_object *o = tmcp_rpc(c, method, params);
+
+	(void)snprintf(what, sizeof(what), "%s %s", method,
+	    params != NULL ? params : "(no params)");
+	tmcp_expect_error_of(what, o, code, frag);
+	json_object_put(o);
+}
+
+void tmcp_expect_refused(const struct tmcp_client *c, const char *extra,
+    const char *body, int status, int code, const char *frag)
+{
+	char what[512];
+	struct th_resp r;
+
+	(void)snprintf(what, sizeof(what), "POST %s%s%s",
+	    extra != NULL ? extra : "", extra != NULL ? " " : "", body);
+	(void)tmcp_post(c, extra, body, &r);
+	tmcp_expect_refusal_of(what, &r, status, code, frag);
+	th_free(&r);
+}
+
+void tmcp_expect_status(const struct tmcp_client *c, const char *extra,
+    const char *body, int status)
+{
+	struct th_resp r;
+
+	cr_expect(eq(int, tmcp_post(c, extra, body, &r), status),
+	    "POST %s%s%s: %s", extra != NULL ? extra : "",
+	    extra != NULL ? " " : "", body, r.body);
+	th_free(&r);
 }
 
 int tmcp_delete(const struct tmcp_client *c, struct th_resp *r)

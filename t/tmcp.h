@@ -23,6 +23,13 @@
 #define TMCP_INITIALIZED                                                       \
 	"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"
 
+/* The capabilities of a client that answers sampling requests. */
+#define TMCP_SAMPLING_CAPS "{\"sampling\":{}}"
+
+/* What the MCP suites' servers share (ts_start_conf's base): no auth rate
+ * limit to trip over, and the conformance fixtures on. */
+#define TMCP_SERVER_CONF "rate_limit_auth = 1000\nmcp_fixtures = on\n"
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 /* The value at a dotted path ("result.content.0.text"; a number indexes
@@ -35,13 +42,19 @@ const char *tmcp_str(json_object *o, const char *path);
 /* o as compact JSON text for a message (borrowed from o), "(null)". */
 const char *tmcp_text(json_object *o);
 
-/* msg is a JSON-RPC error: code, a message containing frag, no result. */
+/* msg is a JSON-RPC error: code, a message containing frag, no result.
+ * The _of form names what (the request, a table's row) in a failure. */
 void tmcp_expect_error(json_object *msg, int code, const char *frag);
+void tmcp_expect_error_of(const char *what, json_object *msg, int code,
+    const char *frag);
 
 /* r is a transport refusal: status, application/json, a JSON-RPC error
- * with code and frag in its message, id null. */
+ * with code and frag in its message, id null. The _of form names what in
+ * a failure. */
 void tmcp_expect_refusal(const struct th_resp *r, int status, int code,
     const char *frag);
+void tmcp_expect_refusal_of(const char *what, const struct th_resp *r,
+    int status, int code, const char *frag);
 
 /* Whether a tools/list response names the tool name (prefix: whether
  * some name starts with name). */
@@ -98,6 +111,25 @@ json_object *tmcp_rpc(struct tmcp_client *c, const char *method,
 /* tools/call name with args (JSON text, NULL: none). */
 json_object *tmcp_call_tool(struct tmcp_client *c, const char *name,
     const char *args);
+
+/* tmcp_rpc that expects the JSON-RPC error code with frag in its
+ * message (tmcp_expect_error); a failure names method and params. */
+void tmcp_expect_rpc_error(struct tmcp_client *c, const char *method,
+    const char *params, int code, const char *frag);
+
+/* tmcp_post of body with extra (may be NULL) that expects a transport
+ * refusal (tmcp_expect_refusal); a failure names the field and body. */
+void tmcp_expect_refused(const struct tmcp_client *c, const char *extra,
+    const char *body, int status, int code, const char *frag);
+
+/* tmcp_post of body with extra (may be NULL) that expects status; a
+ * failure names the field and body. */
+void tmcp_expect_status(const struct tmcp_client *c, const char *extra,
+    const char *body, int status);
+
+/* POST body (a batch) on c's session; asserts a 200 whose body is a
+ * JSON array, which it returns (caller puts). */
+json_object *tmcp_post_batch(const struct tmcp_client *c, const char *body);
 
 /* DELETE /mcp for c's session (with c's credential). */
 int tmcp_delete(const struct tmcp_client *c, struct th_resp *r);

@@ -228,6 +228,19 @@ void ts_start(struct ts *s)
 	ts_await(s);
 }
 
+void ts_start_conf(struct ts *s, const char *base, const char *extra)
+{
+	char conf[4096];
+	int n;
+
+	n = snprintf(conf, sizeof(conf), "%s%s", base != NULL ? base : "",
+	    extra != NULL ? extra : "");
+	cr_assert(n >= 0 && (size_t)n < sizeof(conf), "a config of %d bytes",
+	    n);
+	ts_init(s, conf);
+	ts_start(s);
+}
+
 void ts_start_detached(struct ts *s)
 {
 	char *argv[4] = {NULL, "-f", NULL, NULL};

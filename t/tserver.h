@@ -50,6 +50,11 @@ void ts_rewrite(struct ts *s, const char *extra);
  * on failure). */
 void ts_start(struct ts *s);
 
+/* ts_init with the lines of base and then of extra (either may be NULL;
+ * later lines win), then ts_start: a suite's usual set-up, base being
+ * what all its servers share. */
+void ts_start_conf(struct ts *s, const char *base, const char *extra);
+
 /* ts_start in two steps, to start several masters at the same moment:
  * fork and exec pacerd -D, then wait until it serves (asserts). */
 void ts_launch(struct ts *s);
@@ -70,7 +75,10 @@ void ts_signal(struct ts *s, int signo);
  * s->status). */
 bool ts_wait_exit(struct ts *s, int ms);
 
-/* Stop (SIGTERM, then SIGKILL after 10 s) and remove everything. */
+/* Stop (SIGTERM, then SIGKILL after 10 s) and remove everything; s is
+ * all zeros afterwards. Nothing to do for a struct that is all zeros
+ * (never initialised, or finished already), so a suite's .fini may call
+ * it whether or not its test got as far as a server. */
 void ts_fini(struct ts *s);
 
 /* The master's log so far (caller frees). */

@@ -6,9 +6,11 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "secret.h"
+#include "tdb.h"
 
 void tuser_new(struct tuser *u, const char *tag)
 {
@@ -62,4 +64,21 @@ int tuser_login(int port, struct tuser *u, const char *password,
 		json_object_put(o);
 	}
 	return r->status;
+}
+
+void tuser_active(int port, const char *dburl, struct tuser *u, const char *tag,
+    const char *role)
+{
+	struct th_resp r;
+
+	tuser_new(u, tag);
+	cr_assert(eq(int, tuser_register(port, u, &r), 201), "%s", r.body);
+	th_free(&r);
+	free(tdb_value(dburl,
+	    "UPDATE users SET status = 'active', role = coalesce($2, role) "
+	    "WHERE id = $1",
+	    u->id, role));
+	cr_assert(eq(int, tuser_login(port, u, u->password, &r), 200), "%s",
+	    r.body);
+	th_free(&r);
 }

@@ -2,7 +2,7 @@
  * tuser.h - test accounts: a fresh email and password, registration and
  * login through a running pacerd's API.
  *
- * Callers: the identity and admin integration tests.
+ * Callers: the identity, admin, OAuth and MCP integration tests.
  */
 #ifndef PACER_TUSER_H
 #define PACER_TUSER_H
@@ -30,5 +30,11 @@ int tuser_register(int port, struct tuser *u, struct th_resp *r);
  * frees). */
 int tuser_login(int port, struct tuser *u, const char *password,
     struct th_resp *r);
+
+/* A new account (tuser_new with tag) registered, made active with role
+ * (NULL: the default) straight in the database at dburl, and logged in:
+ * u gets its id and tokens. Asserts each step. */
+void tuser_active(int port, const char *dburl, struct tuser *u, const char *tag,
+    const char *role);
 
 #endif /* PACER_TUSER_H */

@@ -32,11 +32,11 @@
 #include "tdb.h"
 #include "testutil.h"
 #include "thttp.h"
+#include "tsecret.h"
 #include "tserver.h"
 #include "tuser.h"
 
 static struct ts srv;
-static bool running;
 static char dbname[TDB_NAME_MAX], dburl[TDB_URL_MAX], conf[2048];
 
 /* ------------------------------------------------------------ set-up */
@@ -48,10 +48,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (running)
-		ts_fini(&srv);
-	running = false;
+	ts_fini(&srv);
 	tdb_drop(dbname);
+	tsecret_forget();
 }
 
 TestSuite(admin, .init = setup, .fini = teardown, .timeout = 90);
@@ -66,17 +65,10 @@ static void start(const char *extra)
 	    "database_url = '%s'\nrate_limit_auth = 0\n"
 	    "password_scrypt_ln = 10\ncache_local_ttl = 0\n%s",
 	    dburl, extra != NULL ? extra : "");
-	ts_init(&srv, conf);
-	running = true;
-	ts_start(&srv);
+	ts_start_conf(&srv, conf, NULL);
 }
 
 /* ------------------------------------------------------------ SQL */
-
-static char *sql(const char *q, const char *p1, const char *p2)
-{
-	return tdb_value(dburl, q, p1, p2);
-}
 
 static long long sql_int(const char *q, const char *p1, const char *p2)
 {
@@ -130,33 +122,7 @@ static int login(struct tuser *u, struct th_resp *keep)
 /* A logged-in user with role ("user", "admin", "super_admin"). */
 static void logged_in(struct tuser *u, const char *tag, const char *role)
 {
-	register_user(u, tag);
-	free(sql("UPDATE users SET status = 'active', role = $2 WHERE id = $1",
-	    u->id, role));
-	cr_assert(eq(int, login(u, NULL), 200));
-}
-
-/* The server's log does not hold secret. */
-static void expect_log_without(const char *secret)
-{
-	char *log = ts_log(&srv);
-
-	cr_expect(strstr(log, secret) == NULL, "the log holds a password");
-	free(log);
-}
-
-/* The response is status with {"reason": reason}. */
-static void expect_refusal(struct th_resp *r, int status, const char *reason)
-{
-	struct json_object *o;
-
-	cr_expect(eq(int, r->status, status), "want %d %s, got %d: %s", status,
-	    reason, r->status, r->body);
-	o = json_tokener_parse(r->body);
-	cr_expect(o != NULL, "not JSON: %s", r->body);
-	cr_expect(eq(str, (char *)th_str(o, "reason"), (char *)reason), "%s",
-	    r->body);
-	json_object_put(o);
+	tuser_active(srv.port, dburl, u, tag, role);
 }
 
 /* An admin API call with an access token (NULL: none); body may be NULL.
@@ -174,7 +140,7 @@ static void call_refused(const char *method, const char *path,
 	struct th_resp r;
 
 	(void)call(method, path, bearer, body, &r);
-	expect_refusal(&r, status, reason);
+	th_expect_reason(&r, status, reason);
 	th_free(&r);
 }
 
@@ -301,7 +267,7 @@ Test(admin, approving_a_pending_user_lets_them_log_in)
 	logged_in(&adm, "adm", "admin");
 	register_user(&u, "pend");
 	cr_assert(eq(int, login(&u, &r), 403));
-	expect_refusal(&r, 403, "account_pending");
+	th_expect_reason(&r, 403, "account_pending");
 	th_free(&r);
 
 	user_path(path, sizeof(path), u.id, "approve");
@@ -358,11 +324,11 @@ Test(admin, suspending_refuses_the_users_token_and_sessions_at_once)
 	/* every worker refuses the token now (no in-process cache here) */
 	for (int i = 0; i < 6; i++) {
 		(void)me(u.access, &r);
-		expect_refusal(&r, 403, "account_suspended");
+		th_expect_reason(&r, 403, "account_suspended");
 		th_free(&r);
 	}
 	cr_assert(eq(int, login(&u, &r), 403));
-	expect_refusal(&r, 403, "account_suspended");
+	th_expect_reason(&r, 403, "account_suspended");
 	th_free(&r);
 	(void)snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}",
 	    u.refresh);
@@ -421,7 +387,7 @@ Test(admin, who_may_suspend_whom)
 	th_free(&r);
 	/* and a suspended admin is no admin any more */
 	(void)call("GET", "/admin/users", adm.access, NULL, &r);
-	expect_refusal(&r, 403, "account_suspended");
+	th_expect_reason(&r, 403, "account_suspended");
 	th_free(&r);
 }
 
@@ -465,7 +431,7 @@ Test(admin, the_api_is_for_admins_only)
 		(void)snprintf(field, sizeof(field), "X-API-Key: %s",
 		    th_str(o, "key"));
 		(void)th_req(srv.port, "GET", "/admin/users", h, NULL, &k);
-		expect_refusal(&k, 403, "admin_required");
+		th_expect_reason(&k, 403, "admin_required");
 		th_free(&k);
 		json_object_put(o);
 	}
@@ -522,7 +488,7 @@ Test(admin, provisions_and_revokes_a_users_key)
 	    "%s", r.body);
 	th_free(&r);
 	(void)th_req(srv.port, "GET", "/api/me", h, NULL, &r);
-	expect_refusal(&r, 401, "key_revoked");
+	th_expect_reason(&r, 401, "key_revoked");
 	th_free(&r);
 	cr_expect(eq(i64,
 	    sql_int("SELECT count(*) FROM audit_log WHERE action = "
@@ -670,13 +636,13 @@ Test(admin, setup_makes_the_first_super_admin_once)
 	register_user(&taken, "taken");
 	/* an email in use leaves the set-up open */
 	(void)setup_call(taken.email, "long enough pw", &r);
-	expect_refusal(&r, 409, "email_taken");
+	th_expect_reason(&r, 409, "email_taken");
 	th_free(&r);
 	(void)setup_call("not-an-email", "long enough pw", &r);
-	expect_refusal(&r, 400, "invalid_email");
+	th_expect_reason(&r, 400, "invalid_email");
 	th_free(&r);
 	(void)setup_call("boss@example.org", "short", &r);
-	expect_refusal(&r, 400, "invalid_password");
+	th_expect_reason(&r, 400, "invalid_password");
 	th_free(&r);
 
 	new_user(&first, "boss");
@@ -694,7 +660,7 @@ Test(admin, setup_makes_the_first_super_admin_once)
 	th_free(&r);
 
 	(void)setup_call("second@example.org", "long enough pw", &r);
-	expect_refusal(&r, 409, "setup_closed");
+	th_expect_reason(&r, 409, "setup_closed");
 	th_free(&r);
 	cr_expect(eq(i64, audit_rows("admin.setup", first.id, "success"), 1));
 	cr_expect(eq(i64, audit_rows("admin.setup", NULL, "denied"), 1));
@@ -702,7 +668,8 @@ Test(admin, setup_makes_the_first_super_admin_once)
 	    sql_int("SELECT count(*) FROM users WHERE role <> 'user'", NULL,
 	        NULL),
 	    1));
-	expect_log_without(first.password);
+	tsecret_keep(first.password);
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(admin, setup_is_closed_once_any_admin_exists)
@@ -713,7 +680,7 @@ Test(admin, setup_is_closed_once_any_admin_exists)
 	start(NULL);
 	logged_in(&adm, "adm", "admin");
 	(void)setup_call("late@example.org", "long enough pw", &r);
-	expect_refusal(&r, 409, "setup_closed");
+	th_expect_reason(&r, 409, "setup_closed");
 	th_free(&r);
 }
 
@@ -912,9 +879,10 @@ Test(admin_ctl, admin_create_prints_a_password_that_logs_in)
 	cr_expect(eq(i64, audit_rows("admin.create", NULL, "failure"), 1));
 	/* /admin/setup is closed now */
 	(void)setup_call("late@example.org", "long enough pw", &h);
-	expect_refusal(&h, 409, "setup_closed");
+	th_expect_reason(&h, 409, "setup_closed");
 	th_free(&h);
-	expect_log_without(a.password);
+	tsecret_keep(a.password);
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(admin_ctl, usage_errors_exit_2)
@@ -938,7 +906,6 @@ Test(admin_ctl, usage_errors_exit_2)
 
 	/* no server needed: the arguments are checked first */
 	ts_init(&srv, NULL);
-	running = true;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *args[7] = {NULL};
 

@@ -29,6 +29,7 @@
 #include "testutil.h"
 #include "thttp.h"
 #include "tredis.h"
+#include "tsecret.h"
 #include "tserver.h"
 #include "tuser.h"
 
@@ -39,61 +40,26 @@
 #define TEST_KEY TU_MASTER_KEY
 
 static struct ts srv;
-static bool running;
 static struct tredis rsvc;
-
-/* Secrets the test used: none may appear in the server's log. */
-#define MAX_SECRETS 64
-static char *secrets[MAX_SECRETS];
-static size_t nsecrets;
-
-static void keep_secret(const char *s)
-{
-	if (nsecrets < MAX_SECRETS && s != NULL && strlen(s) >= 8)
-		cr_assert(
-		    not(eq(ptr, (secrets[nsecrets++] = strdup(s)), NULL)));
-}
 
 static void fini(void)
 {
-	if (running)
-		ts_fini(&srv);
-	running = false;
+	ts_fini(&srv);
 	tredis_fini(&rsvc);
-	for (size_t i = 0; i < nsecrets; i++)
-		free(secrets[i]);
-	nsecrets = 0;
-}
-
-/* The log holds none of the secrets. */
-static void expect_log_clean(void)
-{
-	char *log = ts_log(&srv);
-
-	for (size_t i = 0; i < nsecrets; i++)
-		cr_expect(strstr(log, secrets[i]) == NULL,
-		    "the log holds a secret the test used (%.12s...)",
-		    secrets[i]);
-	free(log);
+	tsecret_forget();
 }
 
 static void start(const char *extra)
 {
-	char conf[2048];
-
-	(void)snprintf(conf, sizeof(conf),
-	    "master_key = '%s'\nrate_limit_auth = 1000\n%s", TEST_KEY,
-	    extra != NULL ? extra : "");
-	ts_init(&srv, conf);
-	running = true;
-	ts_start(&srv);
+	ts_start_conf(&srv,
+	    "master_key = '" TEST_KEY "'\nrate_limit_auth = 1000\n", extra);
 }
 
 /* ------------------------------------------------------------ SQL */
 
 static PGconn *db(void)
 {
-	PGconn *c = PQconnectdb(ts_env("PACER_TEST_DATABASE_URL"));
+	PGconn *c = PQconnectdb(tdb_url());
 
 	cr_assert(eq(int, PQstatus(c), CONNECTION_OK), "%s", PQerrorMessage(c));
 	return c;
@@ -101,12 +67,12 @@ static PGconn *db(void)
 
 static char *sql(const char *q, const char *p1, const char *p2)
 {
-	return tdb_value(ts_env("PACER_TEST_DATABASE_URL"), q, p1, p2);
+	return tdb_value(tdb_url(), q, p1, p2);
 }
 
 static long long sql_int(const char *q, const char *p1, const char *p2)
 {
-	return tdb_int(ts_env("PACER_TEST_DATABASE_URL"), q, p1, p2);
+	return tdb_int(tdb_url(), q, p1, p2);
 }
 
 /* ------------------------------------------------------------ users */
@@ -115,7 +81,7 @@ static long long sql_int(const char *q, const char *p1, const char *p2)
 static void new_user(struct tuser *u, const char *tag)
 {
 	tuser_new(u, tag);
-	keep_secret(u->password);
+	tsecret_keep(u->password);
 }
 
 static int register_user(struct tuser *u, struct th_resp *r)
@@ -128,20 +94,12 @@ static int login(struct tuser *u, const char *password, struct th_resp *r)
 	return tuser_login(srv.port, u, password, r);
 }
 
-/* Register, activate and log in: u gets its id and tokens. */
+/* Register, activate and log in: u gets its id and tokens, which the
+ * log must never show. */
 static void active_user(struct tuser *u, const char *tag)
 {
-	struct th_resp r;
-
-	new_user(u, tag);
-	cr_assert(eq(int, register_user(u, &r), 201), "%s", r.body);
-	th_free(&r);
-	free(sql("UPDATE users SET status = 'active' WHERE id = $1", u->id,
-	    NULL));
-	cr_assert(eq(int, login(u, u->password, &r), 200), "%s", r.body);
-	keep_secret(u->access);
-	keep_secret(u->refresh);
-	th_free(&r);
+	tuser_active(srv.port, tdb_url(), u, tag, NULL);
+	tsecret_keep_user(u);
 }
 
 /* GET /api/me with an Authorization or X-API-Key field. */
@@ -162,18 +120,15 @@ static int me_bearer(const char *token, struct th_resp *r)
 	return me(field, r);
 }
 
-/* The response is status with {"reason": reason}. */
-static void expect_refusal(struct th_resp *r, int status, const char *reason)
+/* The status of GET /api/me with token, for a caller whose response
+ * still holds what token came from. */
+static int me_status(const char *token)
 {
-	struct json_object *o;
+	struct th_resp r;
+	int st = me_bearer(token, &r);
 
-	cr_expect(eq(int, r->status, status), "want %d %s, got %d: %s", status,
-	    reason, r->status, r->body);
-	o = json_tokener_parse(r->body);
-	cr_expect(o != NULL, "not JSON: %s", r->body);
-	cr_expect(eq(str, (char *)th_str(o, "reason"), (char *)reason), "%s",
-	    r->body);
-	json_object_put(o);
+	th_free(&r);
+	return st;
 }
 
 static long long audit_count(const char *user_id, const char *action,
@@ -258,7 +213,7 @@ static char *forge(const struct jwt_key *k, const struct forge *f)
 	tok = jwt_encode_str(j);
 	cr_assert(tok != NULL);
 	jwt_free(j);
-	keep_secret(tok);
+	tsecret_keep(tok);
 	return tok;
 }
 
@@ -301,16 +256,16 @@ Test(auth, register_then_login_by_status)
 		if (*p >= 'a' && *p <= 'z' && p < u.email + 3)
 			*p = (char)(*p - 'a' + 'A');
 	(void)register_user(&u, &r);
-	expect_refusal(&r, 409, "email_taken");
+	th_expect_reason(&r, 409, "email_taken");
 	th_free(&r);
 
 	/* Pending: the right password is refused with the reason. */
 	(void)login(&u, u.password, &r);
-	expect_refusal(&r, 403, "account_pending");
+	th_expect_reason(&r, 403, "account_pending");
 	th_free(&r);
 	/* A wrong password says nothing about the status. */
 	(void)login(&u, "not-the-password", &r);
-	expect_refusal(&r, 401, "bad_credentials");
+	th_expect_reason(&r, 401, "bad_credentials");
 	th_free(&r);
 
 	free(sql("UPDATE users SET status = 'active' WHERE id = $1", u.id,
@@ -321,8 +276,8 @@ Test(auth, register_then_login_by_status)
 	cr_expect(eq(int, atoi(th_str(o, "expires_in")), 900));
 	(void)snprintf(u.access, sizeof(u.access), "%s",
 	    th_str(o, "access_token"));
-	keep_secret(u.access);
-	keep_secret(th_str(o, "refresh_token"));
+	tsecret_keep(u.access);
+	tsecret_keep(th_str(o, "refresh_token"));
 	json_object_put(o);
 	{
 		char v[64];
@@ -345,7 +300,7 @@ Test(auth, register_then_login_by_status)
 	free(sql("UPDATE users SET status = 'suspended' WHERE id = $1", u.id,
 	    NULL));
 	(void)login(&u, u.password, &r);
-	expect_refusal(&r, 403, "account_suspended");
+	th_expect_reason(&r, 403, "account_suspended");
 	th_free(&r);
 
 	/* Unknown user: the same answer as a wrong password. */
@@ -354,7 +309,7 @@ Test(auth, register_then_login_by_status)
 
 		new_user(&x, "nobody");
 		(void)login(&x, x.password, &r);
-		expect_refusal(&r, 401, "bad_credentials");
+		th_expect_reason(&r, 401, "bad_credentials");
 		th_free(&r);
 	}
 	/* The audit log has each attempt, never the password. */
@@ -374,7 +329,7 @@ Test(auth, register_then_login_by_status)
 	            "'127.0.0.1' AND user_agent IS NOT NULL",
 	        u.id, NULL),
 	    1));
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(auth, register_refuses_bad_input)
@@ -418,7 +373,7 @@ Test(auth, register_refuses_bad_input)
 		    cases[i].ctype);
 		(void)th_req(srv.port, "POST", "/api/auth/register", h,
 		    cases[i].body, &r);
-		expect_refusal(&r, cases[i].status, cases[i].reason);
+		th_expect_reason(&r, cases[i].status, cases[i].reason);
 		th_free(&r);
 	}
 	/* Nothing was written. */
@@ -452,7 +407,7 @@ Test(auth, access_token_refusals)
 	f.exp = now - 120; /* beyond the 30 s leeway */
 	tok = forge(&k, &f);
 	(void)me_bearer(tok, &r);
-	expect_refusal(&r, 401, "token_expired");
+	th_expect_reason(&r, 401, "token_expired");
 	{
 		char v[256];
 
@@ -472,7 +427,7 @@ Test(auth, access_token_refusals)
 	f.nbf = now + 300;
 	tok = forge(&k, &f);
 	(void)me_bearer(tok, &r);
-	expect_refusal(&r, 401, "token_not_yet_valid");
+	th_expect_reason(&r, 401, "token_not_yet_valid");
 	th_free(&r);
 	free(tok);
 	f.nbf = now;
@@ -480,7 +435,7 @@ Test(auth, access_token_refusals)
 	f.iss = "someone-else";
 	tok = forge(&k, &f);
 	(void)me_bearer(tok, &r);
-	expect_refusal(&r, 401, "wrong_issuer");
+	th_expect_reason(&r, 401, "wrong_issuer");
 	th_free(&r);
 	free(tok);
 	f.iss = NULL;
@@ -488,7 +443,7 @@ Test(auth, access_token_refusals)
 	f.aud = "another-api";
 	tok = forge(&k, &f);
 	(void)me_bearer(tok, &r);
-	expect_refusal(&r, 401, "wrong_audience");
+	th_expect_reason(&r, 401, "wrong_audience");
 	th_free(&r);
 	free(tok);
 	f.aud = NULL;
@@ -496,7 +451,7 @@ Test(auth, access_token_refusals)
 	f.kid = "NoSuchKid0000000000x";
 	tok = forge(&k, &f);
 	(void)me_bearer(tok, &r);
-	expect_refusal(&r, 401, "unknown_key");
+	th_expect_reason(&r, 401, "unknown_key");
 	th_free(&r);
 	free(tok);
 	f.kid = NULL;
@@ -510,13 +465,13 @@ Test(auth, access_token_refusals)
 		dot[5] = dot[5] == 'A' ? 'B' : 'A';
 	}
 	(void)me_bearer(bad, &r);
-	expect_refusal(&r, 401, "bad_signature");
+	th_expect_reason(&r, 401, "bad_signature");
 	th_free(&r);
 	/* The signature's last characters changed. */
 	(void)snprintf(bad, sizeof(bad), "%s", tok);
 	bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'x' ? 'y' : 'x';
 	(void)me_bearer(bad, &r);
-	expect_refusal(&r, 401, "bad_signature");
+	th_expect_reason(&r, 401, "bad_signature");
 	th_free(&r);
 	free(tok);
 
@@ -536,7 +491,7 @@ Test(auth, access_token_refusals)
 		b64u(pay, p64, sizeof(p64));
 		(void)snprintf(bad, sizeof(bad), "%s.%s.", h64, p64);
 		(void)me_bearer(bad, &r);
-		expect_refusal(&r, 401, "unsupported_algorithm");
+		th_expect_reason(&r, 401, "unsupported_algorithm");
 		th_free(&r);
 		/* The same claiming RS256 over an HS256 key. */
 		(void)snprintf(hdr, sizeof(hdr),
@@ -546,7 +501,7 @@ Test(auth, access_token_refusals)
 		(void)snprintf(bad, sizeof(bad), "%s.%s.c2lnbmF0dXJl", h64,
 		    p64);
 		(void)me_bearer(bad, &r);
-		expect_refusal(&r, 401,
+		th_expect_reason(&r, 401,
 		    k.alg == CFG_JWT_RS256 ? "bad_signature"
 		                           : "algorithm_mismatch");
 		th_free(&r);
@@ -554,16 +509,16 @@ Test(auth, access_token_refusals)
 	/* No credential, a bad scheme, garbage. */
 	cr_expect(
 	    eq(int, th_req(srv.port, "GET", "/api/me", NULL, NULL, &r), 401));
-	expect_refusal(&r, 401, "missing_credentials");
+	th_expect_reason(&r, 401, "missing_credentials");
 	th_free(&r);
 	(void)me("Authorization: Basic dXNlcjpwYXNz", &r);
-	expect_refusal(&r, 401, "malformed_credentials");
+	th_expect_reason(&r, 401, "malformed_credentials");
 	th_free(&r);
 	(void)me_bearer("not.a.token", &r);
-	expect_refusal(&r, 401, "malformed_token");
+	th_expect_reason(&r, 401, "malformed_token");
 	th_free(&r);
 	jwtkeys_free(&k);
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(auth, refresh_rotates_and_reuse_revokes_the_family)
@@ -585,10 +540,10 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 	o = th_body(&r);
 	(void)snprintf(second, sizeof(second), "%s",
 	    th_str(o, "refresh_token"));
-	keep_secret(second);
-	keep_secret(th_str(o, "access_token"));
+	tsecret_keep(second);
+	tsecret_keep(th_str(o, "access_token"));
 	cr_expect(strcmp(second, u.refresh) != 0);
-	cr_expect(eq(int, me_bearer(th_str(o, "access_token"), &r), 200));
+	cr_expect(eq(int, me_status(th_str(o, "access_token")), 200));
 	json_object_put(o);
 	th_free(&r);
 
@@ -596,13 +551,13 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 	 * second one no longer works either. */
 	(void)th_json_req(srv.port, "POST", "/api/auth/refresh", NULL, body,
 	    &r);
-	expect_refusal(&r, 401, "refresh_token_reused");
+	th_expect_reason(&r, 401, "refresh_token_reused");
 	th_free(&r);
 	(void)snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}",
 	    second);
 	(void)th_json_req(srv.port, "POST", "/api/auth/refresh", NULL, body,
 	    &r);
-	expect_refusal(&r, 401, "refresh_token_revoked");
+	th_expect_reason(&r, 401, "refresh_token_revoked");
 	th_free(&r);
 	cr_expect(
 	    eq(i64, audit_count(u.id, "auth.refresh_reuse", "denied"), 1));
@@ -612,11 +567,11 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 	    "{\"refresh_token\":\"rt_0000000000000000000000000000000000000000"
 	    "000\"}",
 	    &r);
-	expect_refusal(&r, 401, "invalid_refresh_token");
+	th_expect_reason(&r, 401, "invalid_refresh_token");
 	th_free(&r);
 	(void)th_json_req(srv.port, "POST", "/api/auth/refresh", NULL,
 	    "{\"refresh_token\":\"short\"}", &r);
-	expect_refusal(&r, 401, "invalid_refresh_token");
+	th_expect_reason(&r, 401, "invalid_refresh_token");
 	th_free(&r);
 	/* Expired. */
 	{
@@ -631,10 +586,10 @@ Test(auth, refresh_rotates_and_reuse_revokes_the_family)
 		    v.refresh);
 		(void)th_json_req(srv.port, "POST", "/api/auth/refresh", NULL,
 		    body, &r);
-		expect_refusal(&r, 401, "refresh_token_expired");
+		th_expect_reason(&r, 401, "refresh_token_expired");
 		th_free(&r);
 	}
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(auth, logout_revokes_the_access_token_everywhere)
@@ -666,12 +621,12 @@ Test(auth, logout_revokes_the_access_token_everywhere)
 	/* Refused on every worker (each request is a new connection). */
 	for (int i = 0; i < 9; i++) {
 		(void)me_bearer(u.access, &r);
-		expect_refusal(&r, 401, "token_revoked");
+		th_expect_reason(&r, 401, "token_revoked");
 		th_free(&r);
 	}
 	(void)th_json_req(srv.port, "POST", "/api/auth/refresh", NULL, body,
 	    &r);
-	expect_refusal(&r, 401, "refresh_token_revoked");
+	th_expect_reason(&r, 401, "refresh_token_revoked");
 	th_free(&r);
 	cr_expect(eq(i64, audit_count(u.id, "auth.logout", "success"), 1));
 
@@ -679,7 +634,7 @@ Test(auth, logout_revokes_the_access_token_everywhere)
 	tredis_kill(&rsvc, SIGKILL);
 	for (int i = 0; i < 6; i++) {
 		(void)me_bearer(u.access, &r);
-		expect_refusal(&r, 401, "token_revoked");
+		th_expect_reason(&r, 401, "token_revoked");
 		th_free(&r);
 	}
 	/* A logout while Redis is away, then Redis back empty: the
@@ -697,11 +652,11 @@ Test(auth, logout_revokes_the_access_token_everywhere)
 		ts_sleep_ms(1500); /* every worker reconnects */
 		for (int i = 0; i < 9; i++) {
 			(void)me_bearer(v.access, &r);
-			expect_refusal(&r, 401, "token_revoked");
+			th_expect_reason(&r, 401, "token_revoked");
 			th_free(&r);
 		}
 	}
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 /* POST /api/keys with the user's token; the key into key. */
@@ -715,7 +670,7 @@ static int make_key(const struct tuser *u, const char *body, char *key,
 		o = th_body(r);
 		(void)snprintf(key, n, "%s", th_str(o, "key"));
 		(void)snprintf(id, 64, "%s", th_str(o, "id"));
-		keep_secret(key);
+		tsecret_keep(key);
 		json_object_put(o);
 	}
 	return st;
@@ -784,21 +739,21 @@ Test(auth, api_keys_made_listed_used_revoked)
 		(void)snprintf(field, sizeof(field), "X-API-Key: %s", key);
 		h[1] = field;
 		(void)th_req(srv.port, "POST", "/api/keys", h, "{}", &r);
-		expect_refusal(&r, 403, "access_token_required");
+		th_expect_reason(&r, 403, "access_token_required");
 		th_free(&r);
 	}
 	(void)make_key(&u, "{\"tier\":\"starter\"}", v, sizeof(v), path, &r);
-	expect_refusal(&r, 403, "tier_not_allowed");
+	th_expect_reason(&r, 403, "tier_not_allowed");
 	th_free(&r);
 	(void)make_key(&u, "{\"tier\":\"gold\"}", v, sizeof(v), path, &r);
-	expect_refusal(&r, 400, "invalid_tier");
+	th_expect_reason(&r, 400, "invalid_tier");
 	th_free(&r);
 	/* Malformed and unknown keys. */
 	(void)me_key("pk_live_short", true, &r);
-	expect_refusal(&r, 401, "malformed_key");
+	th_expect_reason(&r, 401, "malformed_key");
 	th_free(&r);
 	(void)me_key("pk_live_00000000000000000000000000000000", true, &r);
-	expect_refusal(&r, 401, "unknown_key");
+	th_expect_reason(&r, 401, "unknown_key");
 	th_free(&r);
 	/* Revoked: refused at once, on every worker. */
 	(void)snprintf(path, sizeof(path), "/api/keys/%s", id);
@@ -809,13 +764,13 @@ Test(auth, api_keys_made_listed_used_revoked)
 	th_free(&r);
 	for (int i = 0; i < 4; i++) {
 		(void)me_key(key, i % 2 == 0, &r);
-		expect_refusal(&r, 401, "key_revoked");
+		th_expect_reason(&r, 401, "key_revoked");
 		th_free(&r);
 	}
 	(void)th_json_req(srv.port, "DELETE",
 	    "/api/keys/00000000-0000-0000-0000-000000000000", u.access, NULL,
 	    &r);
-	expect_refusal(&r, 404, "unknown_key");
+	th_expect_reason(&r, 404, "unknown_key");
 	th_free(&r);
 	cr_expect(eq(i64, audit_count(u.id, "apikey.create", "success"), 1));
 	cr_expect(eq(i64, audit_count(u.id, "apikey.revoke", "success"), 1));
@@ -826,9 +781,9 @@ Test(auth, api_keys_made_listed_used_revoked)
 	         "expires_at = now() - interval '1 day' WHERE id = $1",
 	    id, NULL));
 	(void)me_key(key, false, &r);
-	expect_refusal(&r, 401, "key_expired");
+	th_expect_reason(&r, 401, "key_expired");
 	th_free(&r);
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(auth, api_key_burst_and_quota)
@@ -850,7 +805,7 @@ Test(auth, api_key_burst_and_quota)
 			ok++;
 		if (st == 429) {
 			limited++;
-			expect_refusal(&r, 429, "burst_exceeded");
+			th_expect_reason(&r, 429, "burst_exceeded");
 			cr_expect(th_header(&r, "Retry-After", v, sizeof(v)) !=
 			        NULL &&
 			    atoi(v) >= 1 && atoi(v) <= 60);
@@ -874,7 +829,7 @@ Test(auth, api_key_burst_and_quota)
 	         "WHERE id = $1",
 	    id, NULL));
 	(void)me_key(key, true, &r);
-	expect_refusal(&r, 429, "quota_exceeded");
+	th_expect_reason(&r, 429, "quota_exceeded");
 	cr_expect(th_header(&r, "X-RateLimit-Limit", v, sizeof(v)) != NULL &&
 	        strcmp(v, "1000") == 0,
 	    "%s", r.head);
@@ -896,7 +851,7 @@ Test(auth, api_key_burst_and_quota)
 	            "last_used_at IS NOT NULL",
 	        id, NULL),
 	    5));
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(auth, auth_endpoints_limited_per_address)
@@ -914,9 +869,7 @@ Test(auth, auth_endpoints_limited_per_address)
 	    "master_key = '" TEST_KEY "'\nrate_limit_auth = 3\n"
 	    "redis_url = 'redis://127.0.0.1:%d/0'\n",
 	    rsvc.port);
-	ts_init(&srv, conf);
-	running = true;
-	ts_start(&srv);
+	ts_start_conf(&srv, conf, NULL);
 	new_user(&u, "flood");
 	for (int i = 0; i < 3; i++) {
 		cr_expect(eq(int, login(&u, "wrong-password", &r), 401));
@@ -926,7 +879,7 @@ Test(auth, auth_endpoints_limited_per_address)
 		th_free(&r);
 	}
 	(void)login(&u, "wrong-password", &r);
-	expect_refusal(&r, 429, "rate_limited");
+	th_expect_reason(&r, 429, "rate_limited");
 	cr_expect(th_header(&r, "Retry-After", v, sizeof(v)) != NULL);
 	cr_expect(
 	    th_header(&r, "X-RateLimit-Remaining", v, sizeof(v)) != NULL &&
@@ -978,9 +931,9 @@ Test(auth, oauth_token_password_grant)
 	    "%s", r.body);
 	o = th_body(&r);
 	cr_expect(eq(str, (char *)th_str(o, "token_type"), "Bearer"));
-	keep_secret(th_str(o, "access_token"));
-	keep_secret(th_str(o, "refresh_token"));
-	cr_expect(eq(int, me_bearer(th_str(o, "access_token"), &r), 200));
+	tsecret_keep(th_str(o, "access_token"));
+	tsecret_keep(th_str(o, "refresh_token"));
+	cr_expect(eq(int, me_status(th_str(o, "access_token")), 200));
 	json_object_put(o);
 	th_free(&r);
 	(void)snprintf(form, sizeof(form),
@@ -1006,7 +959,7 @@ Test(auth, oauth_token_password_grant)
 	cr_expect(eq(str, (char *)th_str(o, "error"), "invalid_request"));
 	json_object_put(o);
 	th_free(&r);
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(auth, rs256_tokens_and_jwks)
@@ -1062,16 +1015,15 @@ Test(auth, rs256_tokens_and_jwks)
 		ssize_t n = secret_b64url_decode(tok, strcspn(tok, "."), h,
 		    sizeof(h) - 1);
 
-		keep_secret(tok);
+		tsecret_keep(tok);
 		cr_assert(n > 0);
 		h[n] = '\0';
 		cr_expect(strstr((char *)h, "\"RS256\"") != NULL, "%s", h);
-		cr_expect(eq(int, me_bearer(tok, &r), 200));
+		cr_expect(eq(int, me_status(tok), 200));
 	}
 	json_object_put(o);
 	th_free(&r);
 	ts_fini(&srv);
-	running = false;
 	PQfinish(c);
 	tdb_drop(name);
 }

@@ -22,17 +22,12 @@
 #include "tserver.h"
 #include "tuser.h"
 
-#define SAMPLING_CAPS "{\"sampling\":{}}"
-
 static struct ts srv;
-static bool running;
 static struct tmcp_client bare; /* no session, no credential */
 
 static void fini(void)
 {
-	if (running)
-		ts_fini(&srv);
-	running = false;
+	ts_fini(&srv);
 }
 
 TestSuite(mcp, .fini = fini, .timeout = 120);
@@ -40,26 +35,8 @@ TestSuite(mcp, .fini = fini, .timeout = 120);
 /* Start pacerd with the conformance fixtures on (extra's lines win). */
 static void start(const char *extra)
 {
-	char conf[2048];
-
-	(void)snprintf(conf, sizeof(conf),
-	    "rate_limit_auth = 1000\nmcp_fixtures = on\n%s",
-	    extra != NULL ? extra : "");
-	ts_init(&srv, conf);
-	running = true;
-	ts_start(&srv);
+	ts_start_conf(&srv, TMCP_SERVER_CONF, extra);
 	tmcp_client_init(&bare, srv.port);
-}
-
-static const char *dburl(void)
-{
-	return ts_env("PACER_TEST_DATABASE_URL");
-}
-
-/* The status of a ping on c's session; r keeps the answer. */
-static int ping(const struct tmcp_client *c, struct th_resp *r)
-{
-	return tmcp_post(c, NULL, TMCP_PING, r);
 }
 
 /* ---- users ---------------------------------------------------------------- */
@@ -67,16 +44,7 @@ static int ping(const struct tmcp_client *c, struct th_resp *r)
 /* Register, activate and log in a new account. */
 static void active_user(struct tuser *u, const char *tag)
 {
-	struct th_resp r;
-
-	tuser_new(u, tag);
-	cr_assert(eq(int, tuser_register(srv.port, u, &r), 201), "%s", r.body);
-	th_free(&r);
-	free(tdb_value(dburl(),
-	    "UPDATE users SET status = 'active' WHERE id = $1", u->id, NULL));
-	cr_assert(eq(int, tuser_login(srv.port, u, u->password, &r), 200), "%s",
-	    r.body);
-	th_free(&r);
+	tuser_active(srv.port, tdb_url(), u, tag, NULL);
 }
 
 /* A new API key of u, as an Authorization field. */
@@ -112,36 +80,36 @@ static int post_fields(const char *const *h, const char *body,
 
 Test(mcp, accept_and_content_type_are_checked)
 {
-	const char *json_only[] = {TMCP_CT_JSON, "Accept: application/json",
-	    NULL};
-	const char *sse_only[] = {TMCP_CT_JSON, "Accept: text/event-stream",
-	    NULL};
-	const char *no_accept[] = {TMCP_CT_JSON, "Accept:", NULL};
-	const char *text[] = {"Content-Type: text/plain", TMCP_ACCEPT, NULL};
-	const char *with_charset[] = {
-	    "Content-Type: application/json; charset=utf-8", TMCP_ACCEPT, NULL};
+	static const struct {
+		const char *fields[3];
+		int status;
+		const char *frag;
+	} cases[] = {
+	    {{TMCP_CT_JSON, "Accept: application/json", NULL}, 406,
+	        "Not Acceptable"},
+	    {{TMCP_CT_JSON, "Accept: text/event-stream", NULL}, 406,
+	        "text/event-stream"},
+	    {{TMCP_CT_JSON, "Accept:", NULL}, 406, "Not Acceptable"},
+	    {{"Content-Type: text/plain", TMCP_ACCEPT, NULL}, 415,
+	        "Content-Type must be application/json"},
+	    /* Parameters of the media type are fine: this one gets as far
+	     * as the session check. */
+	    {{"Content-Type: application/json; charset=utf-8", TMCP_ACCEPT,
+	         NULL},
+	        400, "Mcp-Session-Id header is required"},
+	};
+	char what[256];
 	struct th_resp r;
 
 	start(NULL);
-	(void)post_fields(json_only, TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 406, -32000, "Not Acceptable");
-	th_free(&r);
-	(void)post_fields(sse_only, TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 406, -32000, "text/event-stream");
-	th_free(&r);
-	(void)post_fields(no_accept, TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 406, -32000, "Not Acceptable");
-	th_free(&r);
-	(void)post_fields(text, TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 415, -32000,
-	    "Content-Type must be application/json");
-	th_free(&r);
-	/* Parameters of the media type are fine: this one gets as far as
-	 * the session check. */
-	(void)post_fields(with_charset, TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 400, -32000,
-	    "Mcp-Session-Id header is required");
-	th_free(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		(void)snprintf(what, sizeof(what), "%s, %s", cases[i].fields[0],
+		    cases[i].fields[1]);
+		(void)post_fields(cases[i].fields, TMCP_PING, &r);
+		tmcp_expect_refusal_of(what, &r, cases[i].status, -32000,
+		    cases[i].frag);
+		th_free(&r);
+	}
 }
 
 Test(mcp, bodies_that_do_not_parse_are_32700)
@@ -153,15 +121,11 @@ Test(mcp, bodies_that_do_not_parse_are_32700)
 	    TMCP_PING "{}",
 	    TMCP_PING TMCP_PING,
 	};
-	struct th_resp r;
 
 	start(NULL);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		(void)tmcp_post(&bare, NULL, bad[i], &r);
-		cr_expect(eq(int, r.status, 400), "%s", bad[i]);
-		tmcp_expect_refusal(&r, 400, -32700, "Parse error");
-		th_free(&r);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		tmcp_expect_refused(&bare, NULL, bad[i], 400, -32700,
+		    "Parse error");
 }
 
 /* RFC 8259: JSON-text = ws value ws. A body ending in a newline (what
@@ -231,121 +195,82 @@ Test(mcp, messages_that_are_not_jsonrpc_are_32600)
 	    {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7}",
 	        "method must be a string"},
 	    {"\"ping\"", "an object was expected"},
+	    {"42", "an object was expected"},
+	    {"null", "an object was expected"},
+	    {"true", "an object was expected"},
 	    {"[]", "an empty batch"},
 	};
-	struct th_resp r;
 
 	start(NULL);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		(void)tmcp_post(&bare, NULL, bad[i].body, &r);
-		cr_expect(eq(int, r.status, 400), "%s", bad[i].body);
-		tmcp_expect_refusal(&r, 400, -32600, bad[i].why);
-		th_free(&r);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		tmcp_expect_refused(&bare, NULL, bad[i].body, 400, -32600,
+		    bad[i].why);
 }
 
 Test(mcp, session_header_is_required_and_must_be_known)
 {
 	struct tmcp_client c, ghost;
-	struct th_resp r;
 
 	start(NULL);
-	(void)tmcp_post(&bare, NULL, TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 400, -32000,
+	tmcp_expect_refused(&bare, NULL, TMCP_PING, 400, -32000,
 	    "Mcp-Session-Id header is required");
-	th_free(&r);
 	/* A notification needs a session too. */
-	(void)tmcp_post(&bare, NULL, TMCP_INITIALIZED, &r);
-	tmcp_expect_refusal(&r, 400, -32000,
+	tmcp_expect_refused(&bare, NULL, TMCP_INITIALIZED, 400, -32000,
 	    "Mcp-Session-Id header is required");
-	th_free(&r);
 	tmcp_client_init(&ghost, srv.port);
 	(void)snprintf(ghost.sid, sizeof(ghost.sid), "%s",
 	    "NoSuchSession0123456789abcdefghijklmnopqrs");
-	(void)ping(&ghost, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
+	tmcp_expect_refused(&ghost, NULL, TMCP_PING, 404, -32001,
+	    "Session not found");
 	/* An id no server could have made (a space in it). */
-	(void)tmcp_post(&bare, "Mcp-Session-Id: a b", TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
+	tmcp_expect_refused(&bare, "Mcp-Session-Id: a b", TMCP_PING, 404,
+	    -32001, "Session not found");
 	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
-	cr_expect(eq(int, ping(&c, &r), 200), "%s", r.body);
-	th_free(&r);
+	tmcp_expect_status(&c, NULL, TMCP_PING, 200);
 }
 
 Test(mcp, protocol_version_header_is_checked)
 {
 	struct tmcp_client c;
-	struct th_resp r;
 
 	start(NULL);
 	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
-	(void)tmcp_post(&c, "MCP-Protocol-Version: 2099-01-01", TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 400, -32600,
-	    "unsupported MCP-Protocol-Version");
-	th_free(&r);
+	tmcp_expect_refused(&c, "MCP-Protocol-Version: 2099-01-01", TMCP_PING,
+	    400, -32600, "unsupported MCP-Protocol-Version");
 	/* Checked before a session is made, too. */
-	(void)tmcp_post(&bare, "MCP-Protocol-Version: 1.0", TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 400, -32600,
-	    "unsupported MCP-Protocol-Version");
-	th_free(&r);
-	cr_expect(eq(int,
-	              tmcp_post(&c, "MCP-Protocol-Version: 2025-11-25",
-	                  TMCP_PING, &r),
-	              200),
-	    "%s", r.body);
-	th_free(&r);
-	cr_expect(eq(int,
-	              tmcp_post(&c, "MCP-Protocol-Version: 2025-06-18",
-	                  TMCP_PING, &r),
-	              200),
-	    "%s", r.body);
-	th_free(&r);
-	cr_expect(eq(int, ping(&c, &r), 200), "%s", r.body);
-	th_free(&r);
+	tmcp_expect_refused(&bare, "MCP-Protocol-Version: 1.0", TMCP_PING, 400,
+	    -32600, "unsupported MCP-Protocol-Version");
+	tmcp_expect_status(&c, "MCP-Protocol-Version: 2025-11-25", TMCP_PING,
+	    200);
+	tmcp_expect_status(&c, "MCP-Protocol-Version: 2025-06-18", TMCP_PING,
+	    200);
+	tmcp_expect_status(&c, NULL, TMCP_PING, 200);
 }
 
 Test(mcp, foreign_host_or_origin_is_403)
 {
+	static const char *const foreign[][2] = {
+	    {"Host: evil.example.com", "Host"},
+	    {"Host: evil.example.com:80", "Host"},
+	    {"Origin: http://evil.example.com", "Origin"},
+	    {"Origin: http://localhost.evil.example.com", "Origin"},
+	};
 	char host[64], v6[64];
 	struct tmcp_client c;
 	struct th_resp r;
 
 	start(NULL);
 	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
-	(void)tmcp_post(&c, "Host: evil.example.com", TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 403, -32000, "Host");
-	th_free(&r);
-	(void)tmcp_post(&c, "Host: evil.example.com:80", TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 403, -32000, "Host");
-	th_free(&r);
-	(void)tmcp_post(&c, "Origin: http://evil.example.com", TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 403, -32000, "Origin");
-	th_free(&r);
-	(void)tmcp_post(&c, "Origin: http://localhost.evil.example.com",
-	    TMCP_PING, &r);
-	tmcp_expect_refusal(&r, 403, -32000, "Origin");
-	th_free(&r);
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		tmcp_expect_refused(&c, foreign[i][0], TMCP_PING, 403, -32000,
+		    foreign[i][1]);
 	/* Loopback names pass, with or without a port. */
 	(void)snprintf(host, sizeof(host), "Host: localhost:%d", srv.port);
-	cr_expect(eq(int, tmcp_post(&c, host, TMCP_PING, &r), 200), "%s",
-	    r.body);
-	th_free(&r);
+	tmcp_expect_status(&c, host, TMCP_PING, 200);
 	(void)snprintf(v6, sizeof(v6), "Host: [::1]:%d", srv.port);
-	cr_expect(eq(int, tmcp_post(&c, v6, TMCP_PING, &r), 200), "%s", r.body);
-	th_free(&r);
-	cr_expect(eq(int,
-	              tmcp_post(&c, "Origin: http://localhost:3000", TMCP_PING,
-	                  &r),
-	              200),
-	    "%s", r.body);
-	th_free(&r);
-	cr_expect(eq(int,
-	              tmcp_post(&c, "Origin: http://127.0.0.1", TMCP_PING, &r),
-	              200),
-	    "%s", r.body);
-	th_free(&r);
+	tmcp_expect_status(&c, v6, TMCP_PING, 200);
+	tmcp_expect_status(&c, "Origin: http://localhost:3000", TMCP_PING, 200);
+	tmcp_expect_status(&c, "Origin: http://127.0.0.1", TMCP_PING, 200);
 	/* DELETE is guarded the same way. */
 	{
 		const char *h[] = {"Host: evil.example.com", NULL, NULL};
@@ -357,9 +282,8 @@ Test(mcp, foreign_host_or_origin_is_403)
 		tmcp_expect_refusal(&r, 403, -32000, "Host");
 		th_free(&r);
 	}
-	cr_expect(eq(int, ping(&c, &r), 200), "the session survived: %s",
-	    r.body);
-	th_free(&r);
+	/* The session survived. */
+	tmcp_expect_status(&c, NULL, TMCP_PING, 200);
 }
 
 Test(mcp, get_is_405_with_allow)
@@ -395,18 +319,13 @@ Test(mcp, notification_is_202_and_a_stray_response_400)
 	        &r),
 	    202));
 	th_free(&r);
-	(void)tmcp_post(&c, NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":\"pacer-nobody\",\"result\":{}}", &r);
-	tmcp_expect_refusal(&r, 400, -32600,
-	    "no request of this session waits");
-	th_free(&r);
-	(void)tmcp_post(&c, NULL,
+	tmcp_expect_refused(&c, NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"pacer-nobody\",\"result\":{}}", 400,
+	    -32600, "no request of this session waits");
+	tmcp_expect_refused(&c, NULL,
 	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-1,"
 	    "\"message\":\"no\"}}",
-	    &r);
-	tmcp_expect_refusal(&r, 400, -32600,
-	    "no request of this session waits");
-	th_free(&r);
+	    400, -32600, "no request of this session waits");
 }
 
 /* ---- initialize ------------------------------------------------------------ */
@@ -450,7 +369,7 @@ Test(mcp, session_id_is_visible_ascii_and_stored_hashed)
 
 	start(NULL);
 	tmcp_client_init(&c, srv.port);
-	o = tmcp_initialize(&c, "2025-06-18", SAMPLING_CAPS);
+	o = tmcp_initialize(&c, "2025-06-18", TMCP_SAMPLING_CAPS);
 	json_object_put(o);
 	n = strlen(c.sid);
 	cr_expect(n >= 16, "a short session id: %s", c.sid);
@@ -460,7 +379,7 @@ Test(mcp, session_id_is_visible_ascii_and_stored_hashed)
 		    (unsigned)(unsigned char)c.sid[i]);
 	/* The row is keyed by the id's SHA-256 ... */
 	cr_expect(eq(i64,
-	    tdb_int(dburl(),
+	    tdb_int(tdb_url(),
 	        "SELECT count(*) FROM mcp_sessions WHERE id_hash = "
 	        "sha256(convert_to($1, 'UTF8')) AND user_id IS NULL AND "
 	        "protocol_version = '2025-06-18' AND client_name = "
@@ -469,14 +388,14 @@ Test(mcp, session_id_is_visible_ascii_and_stored_hashed)
 	    1));
 	/* ... and no row of either table holds the id itself. */
 	cr_expect(eq(i64,
-	    tdb_int(dburl(),
+	    tdb_int(tdb_url(),
 	        "SELECT count(*) FROM mcp_sessions s WHERE "
 	        "strpos(s::text, $1) > 0 OR "
 	        "position(convert_to($1, 'UTF8') IN s.id_hash) > 0",
 	        c.sid, NULL),
 	    0));
 	cr_expect(eq(i64,
-	    tdb_int(dburl(),
+	    tdb_int(tdb_url(),
 	        "SELECT count(*) FROM mcp_waits w WHERE strpos(w::text, $1) > "
 	        "0",
 	        c.sid, NULL),
@@ -531,38 +450,48 @@ Test(mcp, ids_come_back_exactly_as_sent)
 
 /* ---- methods --------------------------------------------------------------- */
 
+/* A request and the JSON-RPC error it must get. */
+struct rpc_case {
+	const char *method, *params;
+	int code;
+	const char *frag;
+};
+
+/* Each of the n cases, sent on c's session, gets its error. */
+static void expect_rpc_errors(struct tmcp_client *c,
+    const struct rpc_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		tmcp_expect_rpc_error(c, cases[i].method, cases[i].params,
+		    cases[i].code, cases[i].frag);
+}
+
 Test(mcp, method_and_tool_errors)
 {
+	static const struct rpc_case cases[] = {
+	    {"no/such/method", NULL, -32601,
+	        "method not found: no/such/method"},
+	    {"tools/call", "{\"name\":\"no_such_tool\"}", -32602,
+	        "unknown tool: no_such_tool"},
+	    {"tools/call", "{}", -32602, "params.name: missing"},
+	    {"tools/call", "[1]", -32602, "params must be an object"},
+	    {"tools/call", "{\"name\":\"test_sampling\"}", -32602,
+	        "arguments: missing required property \"prompt\""},
+	    {"tools/call",
+	        "{\"name\":\"test_sampling\",\"arguments\":{\"prompt\":5}}",
+	        -32602, "arguments.prompt: expected string, got"},
+	    {"tools/call", "{\"name\":\"test_sampling\",\"arguments\":[\"x\"]}",
+	        -32602, "params.arguments: must be an object"},
+	    {"tools/call",
+	        "{\"name\":\"json_schema_2020_12_tool\",\"arguments\":"
+	        "{\"extra\":1}}",
+	        -32602, "arguments.extra: property not allowed"},
+	};
 	struct tmcp_client c;
-	json_object *o;
 
 	start(NULL);
 	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
-	o = tmcp_rpc(&c, "no/such/method", NULL);
-	tmcp_expect_error(o, -32601, "method not found: no/such/method");
-	json_object_put(o);
-	o = tmcp_call_tool(&c, "no_such_tool", NULL);
-	tmcp_expect_error(o, -32602, "unknown tool: no_such_tool");
-	json_object_put(o);
-	o = tmcp_rpc(&c, "tools/call", "{}");
-	tmcp_expect_error(o, -32602, "params.name: missing");
-	json_object_put(o);
-	o = tmcp_rpc(&c, "tools/call", "[1]");
-	tmcp_expect_error(o, -32602, "params must be an object");
-	json_object_put(o);
-	o = tmcp_call_tool(&c, "test_sampling", NULL);
-	tmcp_expect_error(o, -32602,
-	    "arguments: missing required property \"prompt\"");
-	json_object_put(o);
-	o = tmcp_call_tool(&c, "test_sampling", "{\"prompt\":5}");
-	tmcp_expect_error(o, -32602, "arguments.prompt: expected string, got");
-	json_object_put(o);
-	o = tmcp_call_tool(&c, "test_sampling", "[\"x\"]");
-	tmcp_expect_error(o, -32602, "params.arguments: must be an object");
-	json_object_put(o);
-	o = tmcp_call_tool(&c, "json_schema_2020_12_tool", "{\"extra\":1}");
-	tmcp_expect_error(o, -32602, "arguments.extra: property not allowed");
-	json_object_put(o);
+	expect_rpc_errors(&c, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 Test(mcp, tool_failure_is_a_result_not_an_error)
@@ -642,9 +571,18 @@ Test(mcp, tools_list_pages_through_cursors)
 	    "test_error_handling", "test_reconnection", "test_sampling",
 	    "test_elicitation", "test_elicitation_sep1034_defaults",
 	    "test_elicitation_sep1330_enums", "json_schema_2020_12_tool"};
+	/* Forged cursors: garbage, another list's, not a number. */
+	static const struct rpc_case forged[] = {
+	    {"tools/list", "{\"cursor\":\"!!not-base64!!\"}", -32602, "cursor"},
+	    /* base64url("prompts:2") */
+	    {"tools/list", "{\"cursor\":\"cHJvbXB0czoy\"}", -32602, "cursor"},
+	    /* base64url("tools:x") */
+	    {"tools/list", "{\"cursor\":\"dG9vbHM6eA\"}", -32602, "cursor"},
+	    {"tools/list", "{\"cursor\":5}", -32602,
+	        "params.cursor: must be a string"},
+	};
 	char names[64][64];
 	struct tmcp_client c;
-	json_object *o;
 	size_t n;
 
 	start("mcp_page_size = 2\n");
@@ -658,25 +596,25 @@ Test(mcp, tools_list_pages_through_cursors)
 		cr_expect(seen, "%s was not listed", fixtures[i]);
 	}
 	cr_expect(eq(sz, n, sizeof(fixtures) / sizeof(fixtures[0])));
-	/* Forged cursors: garbage, another list's, not a number. */
-	o = tmcp_rpc(&c, "tools/list", "{\"cursor\":\"!!not-base64!!\"}");
-	tmcp_expect_error(o, -32602, "cursor");
-	json_object_put(o);
-	/* base64url("prompts:2") */
-	o = tmcp_rpc(&c, "tools/list", "{\"cursor\":\"cHJvbXB0czoy\"}");
-	tmcp_expect_error(o, -32602, "cursor");
-	json_object_put(o);
-	/* base64url("tools:x") */
-	o = tmcp_rpc(&c, "tools/list", "{\"cursor\":\"dG9vbHM6eA\"}");
-	tmcp_expect_error(o, -32602, "cursor");
-	json_object_put(o);
-	o = tmcp_rpc(&c, "tools/list", "{\"cursor\":5}");
-	tmcp_expect_error(o, -32602, "params.cursor: must be a string");
-	json_object_put(o);
+	expect_rpc_errors(&c, forged, sizeof(forged) / sizeof(forged[0]));
 }
 
 Test(mcp, resources_and_prompts_errors)
 {
+	static const struct rpc_case cases[] = {
+	    {"prompts/get",
+	        "{\"name\":\"test_prompt_with_arguments\","
+	        "\"arguments\":{\"arg1\":\"a\"}}",
+	        -32602, "params.arguments.arg2: missing"},
+	    {"prompts/get",
+	        "{\"name\":\"test_prompt_with_arguments\","
+	        "\"arguments\":{\"arg1\":\"a\",\"arg2\":2}}",
+	        -32602, "params.arguments.arg2: must be a string"},
+	    {"prompts/get", "{\"name\":\"no_such_prompt\"}", -32602,
+	        "unknown prompt: no_such_prompt"},
+	    {"logging/setLevel", "{\"level\":\"loud\"}", -32602,
+	        "params.level: must be one of"},
+	};
 	struct tmcp_client c;
 	json_object *o;
 
@@ -694,25 +632,20 @@ Test(mcp, resources_and_prompts_errors)
 	              "This is the content of the static text resource."),
 	    "%s", tmcp_text(o));
 	json_object_put(o);
-	o = tmcp_rpc(&c, "prompts/get",
-	    "{\"name\":\"test_prompt_with_arguments\","
-	    "\"arguments\":{\"arg1\":\"a\"}}");
-	tmcp_expect_error(o, -32602, "params.arguments.arg2: missing");
-	json_object_put(o);
-	o = tmcp_rpc(&c, "prompts/get",
-	    "{\"name\":\"test_prompt_with_arguments\","
-	    "\"arguments\":{\"arg1\":\"a\",\"arg2\":2}}");
-	tmcp_expect_error(o, -32602, "params.arguments.arg2: must be a string");
-	json_object_put(o);
-	o = tmcp_rpc(&c, "prompts/get", "{\"name\":\"no_such_prompt\"}");
-	tmcp_expect_error(o, -32602, "unknown prompt: no_such_prompt");
-	json_object_put(o);
-	o = tmcp_rpc(&c, "logging/setLevel", "{\"level\":\"loud\"}");
-	tmcp_expect_error(o, -32602, "params.level: must be one of");
-	json_object_put(o);
+	expect_rpc_errors(&c, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* ---- sessions -------------------------------------------------------------- */
+
+/* DELETE of c's session is refused as not found; what names the case. */
+static void expect_delete_unknown(const struct tmcp_client *c, const char *what)
+{
+	struct th_resp r;
+
+	(void)tmcp_delete(c, &r);
+	tmcp_expect_refusal_of(what, &r, 404, -32001, "Session not found");
+	th_free(&r);
+}
 
 Test(mcp, delete_ends_the_session)
 {
@@ -724,18 +657,13 @@ Test(mcp, delete_ends_the_session)
 	cr_expect(eq(int, tmcp_delete(&c, &r), 204), "%d %s", r.status, r.body);
 	cr_expect(eq(sz, r.body_len, 0));
 	th_free(&r);
-	(void)ping(&c, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
-	(void)tmcp_post(&c, NULL, TMCP_INITIALIZED, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
-	(void)tmcp_delete(&c, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
-	/* DELETE without the header. */
+	tmcp_expect_refused(&c, NULL, TMCP_PING, 404, -32001,
+	    "Session not found");
+	tmcp_expect_refused(&c, NULL, TMCP_INITIALIZED, 404, -32001,
+	    "Session not found");
+	expect_delete_unknown(&c, "a second DELETE");
 	(void)th_req(srv.port, "DELETE", "/mcp", NULL, NULL, &r);
-	tmcp_expect_refusal(&r, 400, -32000,
+	tmcp_expect_refusal_of("DELETE without the header", &r, 400, -32000,
 	    "Mcp-Session-Id header is required");
 	th_free(&r);
 }
@@ -743,16 +671,12 @@ Test(mcp, delete_ends_the_session)
 Test(mcp, idle_session_expires)
 {
 	struct tmcp_client c;
-	struct th_resp r;
 
 	start("mcp_session_idle_timeout = 1s\n");
 	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
-	cr_expect(eq(int, ping(&c, &r), 200), "%s", r.body);
-	th_free(&r);
+	tmcp_expect_status(&c, NULL, TMCP_PING, 200);
 	ts_sleep_ms(2000);
-	(void)ping(&c, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "expired");
-	th_free(&r);
+	tmcp_expect_refused(&c, NULL, TMCP_PING, 404, -32001, "expired");
 }
 
 Test(mcp, a_session_belongs_to_its_user)
@@ -760,7 +684,6 @@ Test(mcp, a_session_belongs_to_its_user)
 	struct tuser a, b;
 	struct tmcp_client ca, cb, ca_key;
 	char field[4300];
-	struct th_resp r;
 
 	start("mcp_fixtures = off\n");
 	active_user(&a, "mcp-a");
@@ -770,21 +693,16 @@ Test(mcp, a_session_belongs_to_its_user)
 	/* B with A's session id: as if it did not exist. */
 	cb = ca;
 	token_field(&b, cb.auth, sizeof(cb.auth));
-	(void)ping(&cb, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
-	(void)tmcp_delete(&cb, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
+	tmcp_expect_refused(&cb, NULL, TMCP_PING, 404, -32001,
+	    "Session not found");
+	expect_delete_unknown(&cb, "DELETE by another user");
 	/* A, with a token or an API key, is the same user. */
-	cr_expect(eq(int, ping(&ca, &r), 200), "%s", r.body);
-	th_free(&r);
+	tmcp_expect_status(&ca, NULL, TMCP_PING, 200);
 	ca_key = ca;
 	api_key_field(&a, ca_key.auth, sizeof(ca_key.auth));
-	cr_expect(eq(int, ping(&ca_key, &r), 200), "%s", r.body);
-	th_free(&r);
+	tmcp_expect_status(&ca_key, NULL, TMCP_PING, 200);
 	cr_expect(eq(i64,
-	    tdb_int(dburl(),
+	    tdb_int(tdb_url(),
 	        "SELECT count(*) FROM mcp_sessions WHERE id_hash = "
 	        "sha256(convert_to($1, 'UTF8')) AND user_id = $2::uuid",
 	        ca.sid, a.id),
@@ -796,7 +714,6 @@ Test(mcp, anonymous_and_user_sessions_do_not_mix)
 	struct tuser a;
 	struct tmcp_client anon, user, x;
 	char field[4300];
-	struct th_resp r;
 
 	start(NULL);
 	active_user(&a, "mcp-mix");
@@ -805,18 +722,14 @@ Test(mcp, anonymous_and_user_sessions_do_not_mix)
 	tmcp_open(&user, srv.port, field, "2025-11-25", NULL);
 	x = anon;
 	(void)snprintf(x.auth, sizeof(x.auth), "%s", field);
-	(void)ping(&x, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
+	tmcp_expect_refused(&x, NULL, TMCP_PING, 404, -32001,
+	    "Session not found");
 	x = user;
 	x.auth[0] = '\0';
-	(void)ping(&x, &r);
-	tmcp_expect_refusal(&r, 404, -32001, "Session not found");
-	th_free(&r);
-	cr_expect(eq(int, ping(&anon, &r), 200), "%s", r.body);
-	th_free(&r);
-	cr_expect(eq(int, ping(&user, &r), 200), "%s", r.body);
-	th_free(&r);
+	tmcp_expect_refused(&x, NULL, TMCP_PING, 404, -32001,
+	    "Session not found");
+	tmcp_expect_status(&anon, NULL, TMCP_PING, 200);
+	tmcp_expect_status(&user, NULL, TMCP_PING, 200);
 }
 
 /* ---- batches --------------------------------------------------------------- */
@@ -831,15 +744,13 @@ Test(mcp, batches_are_refused_from_2025_06_18_on)
 	for (size_t i = 0; i < 2; i++) {
 		tmcp_open(&c, srv.port, NULL, versions[i], NULL);
 		(void)tmcp_post(&c, NULL, "[" TMCP_PING "]", &r);
-		tmcp_expect_refusal(&r, 400, -32600,
+		tmcp_expect_refusal_of(versions[i], &r, 400, -32600,
 		    "batches are not supported");
 		th_free(&r);
 	}
 	/* Without a session a batch is 400 as well. */
-	(void)tmcp_post(&bare, NULL, "[" TMCP_PING "]", &r);
-	tmcp_expect_refusal(&r, 400, -32000,
+	tmcp_expect_refused(&bare, NULL, "[" TMCP_PING "]", 400, -32000,
 	    "Mcp-Session-Id header is required");
-	th_free(&r);
 }
 
 Test(mcp, batches_work_for_2025_03_26)
@@ -850,18 +761,10 @@ Test(mcp, batches_work_for_2025_03_26)
 
 	start(NULL);
 	tmcp_open(&c, srv.port, NULL, "2025-03-26", NULL);
-	cr_assert(
-	    eq(int,
-	        tmcp_post(&c, NULL,
-	            "[{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"},"
-	            "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":"
-	            "\"tools/list\"}," TMCP_INITIALIZED "]",
-	            &r),
-	        200),
-	    "%d %s", r.status, r.body);
-	a = th_body(&r);
-	th_free(&r);
-	cr_assert(json_object_is_type(a, json_type_array), "%s", tmcp_text(a));
+	a = tmcp_post_batch(&c,
+	    "[{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/"
+	    "list\"}," TMCP_INITIALIZED "]");
 	cr_assert(eq(sz, json_object_array_length(a), 2), "%s", tmcp_text(a));
 	e = json_object_array_get_idx(a, 0);
 	cr_expect(eq(str, (char *)tmcp_str(e, "id"), "p"), "%s", tmcp_text(a));
@@ -874,17 +777,12 @@ Test(mcp, batches_work_for_2025_03_26)
 	    tmcp_text(a));
 	json_object_put(a);
 	/* initialize inside a batch: an error entry; the rest is answered. */
-	cr_assert(eq(int,
-	              tmcp_post(&c, NULL,
-	                  "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	                  "\"initialize\",\"params\":{\"protocolVersion\":"
-	                  "\"2025-03-26\",\"capabilities\":{},\"clientInfo\":"
-	                  "{\"name\":\"t\",\"version\":\"1\"}}}," TMCP_PING "]",
-	                  &r),
-	              200),
-	    "%d %s", r.status, r.body);
-	a = th_body(&r);
-	th_free(&r);
+	a = tmcp_post_batch(&c,
+	    "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{}"
+	    ","
+	    "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}," TMCP_PING
+	    "]");
 	cr_assert(eq(sz, json_object_array_length(a), 2), "%s", tmcp_text(a));
 	tmcp_expect_error(json_object_array_get_idx(a, 0), -32600,
 	    "initialize must not be part of a batch");
@@ -957,9 +855,9 @@ static void expect_user_view(struct tmcp_client *c, const struct tuser *u,
 	              (char *)via),
 	    "%s", tmcp_text(o));
 	json_object_put(o);
-	o = tmcp_call_tool(c, "test_simple_text", NULL);
-	tmcp_expect_error(o, -32602, "unknown tool: test_simple_text");
-	json_object_put(o);
+	tmcp_expect_rpc_error(c, "tools/call",
+	    "{\"name\":\"test_simple_text\"}", -32602,
+	    "unknown tool: test_simple_text");
 }
 
 Test(mcp, users_see_their_tools_with_a_key_or_a_token)
@@ -994,10 +892,8 @@ Test(mcp, anonymous_sees_only_the_fixtures)
 	cr_expect(not(tmcp_lists_tool(o, "server_status", false)), "%s",
 	    tmcp_text(o));
 	json_object_put(o);
-	o = tmcp_call_tool(&c, "whoami", NULL);
-	tmcp_expect_error(o, -32602, "unknown tool: whoami");
-	json_object_put(o);
-	o = tmcp_call_tool(&c, "server_status", NULL);
-	tmcp_expect_error(o, -32602, "unknown tool: server_status");
-	json_object_put(o);
+	tmcp_expect_rpc_error(&c, "tools/call", "{\"name\":\"whoami\"}", -32602,
+	    "unknown tool: whoami");
+	tmcp_expect_rpc_error(&c, "tools/call", "{\"name\":\"server_status\"}",
+	    -32602, "unknown tool: server_status");
 }

@@ -27,16 +27,11 @@
 #include "tmcp.h"
 #include "tserver.h"
 
-#define SAMPLING_CAPS "{\"sampling\":{}}"
-
 static struct ts srv;
-static bool running;
 
 static void fini(void)
 {
-	if (running)
-		ts_fini(&srv);
-	running = false;
+	ts_fini(&srv);
 }
 
 TestSuite(mcp_stream, .fini = fini, .timeout = 180);
@@ -44,14 +39,7 @@ TestSuite(mcp_stream, .fini = fini, .timeout = 180);
 /* Start pacerd with the conformance fixtures on (extra's lines win). */
 static void start(const char *extra)
 {
-	char conf[2048];
-
-	(void)snprintf(conf, sizeof(conf),
-	    "rate_limit_auth = 1000\nmcp_fixtures = on\n%s",
-	    extra != NULL ? extra : "");
-	ts_init(&srv, conf);
-	running = true;
-	ts_start(&srv);
+	ts_start_conf(&srv, TMCP_SERVER_CONF, extra);
 }
 
 /* The same with an access log (JSON lines, with the worker's pid) in
@@ -61,24 +49,18 @@ static void start_logged(const char *extra)
 	char conf[2048];
 
 	ts_init(&srv, NULL);
-	running = true;
 	(void)snprintf(conf, sizeof(conf),
-	    "rate_limit_auth = 1000\nmcp_fixtures = on\n"
+	    TMCP_SERVER_CONF
 	    "access_log = '%s/access.log'\naccess_log_format = json\n%s",
 	    srv.dir, extra != NULL ? extra : "");
 	ts_rewrite(&srv, conf);
 	ts_start(&srv);
 }
 
-static const char *dburl(void)
-{
-	return ts_env("PACER_TEST_DATABASE_URL");
-}
-
 /* Rows of mcp_waits left for c's session. */
 static long long waits_of(const struct tmcp_client *c)
 {
-	return tdb_int(dburl(),
+	return tdb_int(tdb_url(),
 	    "SELECT count(*) FROM mcp_waits WHERE session_hash = "
 	    "sha256(convert_to($1, 'UTF8'))",
 	    c->sid, NULL);
@@ -220,10 +202,10 @@ Test(mcp_stream, sampling_answer_reaches_the_waiting_worker)
 	long p_stream, p_answer;
 
 	start_logged(POOL_OF_4);
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-sampling-call", SAMPLE_CALL("41"));
 	cr_expect(eq(i64,
-	    tdb_int(dburl(),
+	    tdb_int(tdb_url(),
 	        "SELECT count(*) FROM mcp_waits WHERE request_id = $1 AND "
 	        "method = 'sampling/createMessage' AND answer IS NULL",
 	        tmcp_str(req, "id"), NULL),
@@ -237,7 +219,7 @@ Test(mcp_stream, sampling_answer_reaches_the_waiting_worker)
 	/* The row is taken, and the same answer a second time has no
 	 * taker. */
 	cr_expect(eq(i64,
-	    tdb_int(dburl(),
+	    tdb_int(tdb_url(),
 	        "SELECT count(*) FROM mcp_waits WHERE request_id = $1",
 	        tmcp_str(req, "id"), NULL),
 	    0));
@@ -260,10 +242,10 @@ Test(mcp_stream, client_error_answer_is_a_tool_error)
 	struct th_resp r;
 
 	start(POOL_OF_4);
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-refused", SAMPLE_CALL("\"x-1\""));
 	/* Another session cannot answer for this one. */
-	tmcp_open(&other, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&other, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	cr_expect(
 	    eq(int, sampling_answer(&other, req, "hijack", "mcp-other"), 400));
 	(void)snprintf(body, sizeof(body),
@@ -297,7 +279,7 @@ Test(mcp_stream, unanswered_sampling_times_out)
 	struct th_resp r;
 
 	start(POOL_OF_4 "mcp_wait_timeout = 1s\n");
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-timeout", SAMPLE_CALL("7"));
 	expect_final(&s, 7, true, "did not answer sampling/createMessage");
 	tmcp_stream_close(&s);
@@ -338,7 +320,7 @@ Test(mcp_stream, sampling_needs_the_capability)
 	cr_expect(not(streamed), "nothing was sent, so no stream");
 	json_object_put(o);
 	/* And elicitation without its capability, the other way round. */
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	o = tmcp_rpc(&c, "tools/call",
 	    "{\"name\":\"test_elicitation\",\"arguments\":{\"message\":\"m\"}"
 	    "}");
@@ -355,7 +337,7 @@ Test(mcp_stream, max_stream_workers_caps_the_waits)
 	json_object *req, *o;
 
 	start(POOL_OF_4 "max_stream_workers = 1\n");
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-first", SAMPLE_CALL("1"));
 	/* The first waits: the second is refused at once. */
 	o = tmcp_rpc(&c, "tools/call",
@@ -388,7 +370,7 @@ Test(mcp_stream, cancelled_call_ends_without_a_result)
 	json_object *req, *o;
 
 	start(POOL_OF_4);
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-cancelled", SAMPLE_CALL("\"c-1\""));
 	cr_expect(eq(int,
 	              tmcp_post(&c, NULL,
@@ -420,7 +402,7 @@ Test(mcp_stream, client_hanging_up_frees_its_wait)
 	json_object *req;
 
 	start(POOL_OF_4 "max_stream_workers = 1\n");
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-gone", SAMPLE_CALL("1"));
 	json_object_put(req);
 	cr_expect(await_streaming(1));
@@ -451,7 +433,7 @@ Test(mcp_stream, answer_with_a_nul_character_is_not_a_server_error)
 	char body[512];
 
 	start(POOL_OF_4 "mcp_wait_timeout = 3s\n");
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-nul", SAMPLE_CALL("5"));
 	(void)snprintf(body, sizeof(body),
 	    "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"result\":{\"role\":"
@@ -522,18 +504,11 @@ Test(mcp_stream, elicitation_round_trip)
 Test(mcp_stream, a_batch_cannot_ask_the_client)
 {
 	struct tmcp_client c;
-	struct th_resp r;
 	json_object *a, *e;
 
 	start(NULL);
-	tmcp_open(&c, srv.port, NULL, "2025-03-26", SAMPLING_CAPS);
-	cr_assert(eq(int,
-	              tmcp_post(&c, NULL,
-	                  "[" SAMPLE_CALL("7") "," TMCP_PING "]", &r),
-	              200),
-	    "%d %s", r.status, r.body);
-	a = th_body(&r);
-	th_free(&r);
+	tmcp_open(&c, srv.port, NULL, "2025-03-26", TMCP_SAMPLING_CAPS);
+	a = tmcp_post_batch(&c, "[" SAMPLE_CALL("7") "," TMCP_PING "]");
 	cr_assert(eq(sz, json_object_array_length(a), 2), "%s", tmcp_text(a));
 	e = json_object_array_get_idx(a, 0);
 	cr_expect(json_object_get_boolean(tmcp_at(e, "result.isError")), "%s",
@@ -598,7 +573,7 @@ Test(mcp_stream, log_level_filters_notifications)
 }
 
 /* The progress notifications of test_tool_with_progress with meta (the
- * whole params._meta text). */
+ * whole params._meta text); caller puts. */
 static json_object *progress_events(struct tmcp_client *c, const char *meta)
 {
 	char params[256];
@@ -615,39 +590,46 @@ static json_object *progress_events(struct tmcp_client *c, const char *meta)
 	return all;
 }
 
-Test(mcp_stream, progress_tokens_keep_their_type)
+/* The answer to test_tool_with_progress with progressToken token (JSON
+ * text): three progress notifications, each with the token as sent, of
+ * the same JSON type; caller puts. */
+static json_object *expect_progress_token(struct tmcp_client *c,
+    const char *token)
 {
-	struct tmcp_client c;
-	json_object *all, *tok, *e;
+	char meta[128];
+	json_object *all, *want = json_tokener_parse(token), *tok, *e;
 
-	start(NULL);
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
-	all = progress_events(&c, "{\"progressToken\":\"tok-1\"}");
-	cr_expect(eq(sz, count_method(all, "notifications/progress"), 3), "%s",
-	    tmcp_text(all));
+	cr_assert(want != NULL, "not JSON: %s", token);
+	(void)snprintf(meta, sizeof(meta), "{\"progressToken\":%s}", token);
+	all = progress_events(c, meta);
+	cr_expect(eq(sz, count_method(all, "notifications/progress"), 3),
+	    "token %s: %s", token, tmcp_text(all));
 	for (size_t i = 0; i + 1 < json_object_array_length(all); i++) {
 		e = json_object_array_get_idx(all, i);
 		tok = tmcp_at(e, "params.progressToken");
-		cr_expect(json_object_is_type(tok, json_type_string) &&
-		        strcmp(json_object_get_string(tok), "tok-1") == 0,
-		    "%s", tmcp_text(e));
+		cr_expect(json_object_is_type(tok,
+		              json_object_get_type(want)) &&
+		        json_object_equal(tok, want),
+		    "token %s: %s", token, tmcp_text(e));
 	}
+	json_object_put(want);
+	return all;
+}
+
+Test(mcp_stream, progress_tokens_keep_their_type)
+{
+	struct tmcp_client c;
+	json_object *all;
+
+	start(NULL);
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
+	all = expect_progress_token(&c, "\"tok-1\"");
 	cr_expect(json_object_get_double(
 	              tmcp_at(json_object_array_get_idx(all, 2),
 	                  "params.progress")) == 100.0,
 	    "%s", tmcp_text(all));
 	json_object_put(all);
-	all = progress_events(&c, "{\"progressToken\":42}");
-	cr_expect(eq(sz, count_method(all, "notifications/progress"), 3), "%s",
-	    tmcp_text(all));
-	for (size_t i = 0; i + 1 < json_object_array_length(all); i++) {
-		e = json_object_array_get_idx(all, i);
-		tok = tmcp_at(e, "params.progressToken");
-		cr_expect(json_object_is_type(tok, json_type_int) &&
-		        json_object_get_int(tok) == 42,
-		    "%s", tmcp_text(e));
-	}
-	json_object_put(all);
+	json_object_put(expect_progress_token(&c, "42"));
 	/* No token, no progress. */
 	all = progress_events(&c, NULL);
 	cr_expect(eq(sz, json_object_array_length(all), 1), "%s",

@@ -25,6 +25,7 @@
 #include "secret.h"
 #include "tdb.h"
 #include "thttp.h"
+#include "tsecret.h"
 #include "tserver.h"
 #include "tuser.h"
 
@@ -32,83 +33,38 @@
 #define REDIRECT "http://127.0.0.1:33418/callback"
 
 static struct ts srv;
-static bool running;
 static char base[128];
-
-/* Secrets the test used: none may appear in the server's log. */
-#define MAX_SECRETS 96
-static char *secrets[MAX_SECRETS];
-static size_t nsecrets;
-
-static void keep_secret(const char *s)
-{
-	if (nsecrets < MAX_SECRETS && s != NULL && strlen(s) >= 8)
-		cr_assert(
-		    not(eq(ptr, (secrets[nsecrets++] = strdup(s)), NULL)));
-}
 
 static void fini(void)
 {
-	if (running)
-		ts_fini(&srv);
-	running = false;
-	for (size_t i = 0; i < nsecrets; i++)
-		free(secrets[i]);
-	nsecrets = 0;
-}
-
-static void expect_log_clean(void)
-{
-	char *log = ts_log(&srv);
-
-	for (size_t i = 0; i < nsecrets; i++)
-		cr_expect(strstr(log, secrets[i]) == NULL,
-		    "the log holds a secret the test used (%.12s...)",
-		    secrets[i]);
-	free(log);
+	ts_fini(&srv);
+	tsecret_forget();
 }
 
 static void start(const char *extra)
 {
-	char conf[1024];
-
-	(void)snprintf(conf, sizeof(conf),
-	    "rate_limit_auth = 1000\ndebug_routes = on\n%s",
-	    extra != NULL ? extra : "");
-	ts_init(&srv, conf);
-	running = true;
-	ts_start(&srv);
+	ts_start_conf(&srv, "rate_limit_auth = 1000\ndebug_routes = on\n",
+	    extra);
 	(void)snprintf(base, sizeof(base), "http://127.0.0.1:%d", srv.port);
 }
 
 static char *sql(const char *q, const char *p1, const char *p2)
 {
-	return tdb_value(ts_env("PACER_TEST_DATABASE_URL"), q, p1, p2);
+	return tdb_value(tdb_url(), q, p1, p2);
 }
 
 static long long sql_int(const char *q, const char *p1, const char *p2)
 {
-	return tdb_int(ts_env("PACER_TEST_DATABASE_URL"), q, p1, p2);
+	return tdb_int(tdb_url(), q, p1, p2);
 }
 
 /* ------------------------------------------------------------ helpers */
 
-/* Register, activate and log in. */
+/* Register, activate and log in; the log must not show u's secrets. */
 static void active_user(struct tuser *u, const char *tag)
 {
-	struct th_resp r;
-
-	tuser_new(u, tag);
-	keep_secret(u->password);
-	cr_assert(eq(int, tuser_register(srv.port, u, &r), 201), "%s", r.body);
-	th_free(&r);
-	free(sql("UPDATE users SET status = 'active' WHERE id = $1", u->id,
-	    NULL));
-	cr_assert(eq(int, tuser_login(srv.port, u, u->password, &r), 200), "%s",
-	    r.body);
-	keep_secret(u->access);
-	keep_secret(u->refresh);
-	th_free(&r);
+	tuser_active(srv.port, tdb_url(), u, tag, NULL);
+	tsecret_keep_user(u);
 }
 
 /* Percent-encoding of s into out. */
@@ -132,7 +88,7 @@ static void pkce(char verifier[51], char challenge[44])
 	cr_assert(eq(int, secret_sha256(verifier, 50, h), 0));
 	cr_assert(eq(long,
 	    (long)secret_b64url_encode(h, sizeof(h), challenge, 44), 43L));
-	keep_secret(verifier);
+	tsecret_keep(verifier);
 }
 
 /* POST /oauth2/register with json (and a bearer when not NULL). */
@@ -271,8 +227,19 @@ static void code_by_bearer(const struct tuser *u, const char *client_id,
 	cr_expect(eq(str, state, "st-42"));
 	cr_expect(eq(str, iss, base));
 	cr_expect(strncmp(code, "ac_", 3) == 0);
-	keep_secret(code);
+	tsecret_keep(code);
 	th_free(&r);
+}
+
+/* Start a server with an active user (tag), a public client (name) for
+ * it to authorize, and a PKCE pair. */
+static void start_flow(struct tuser *u, const char *tag, const char *name,
+    char id[64], char verifier[51], char challenge[44])
+{
+	start(NULL);
+	active_user(u, tag);
+	public_client(name, id);
+	pkce(verifier, challenge);
 }
 
 /* POST /oauth2/token with form; basic: "Authorization: Basic ..." or
@@ -284,6 +251,19 @@ static int token(const char *form, const char *basic, struct th_resp *r)
 	return th_req(srv.port, "POST", "/oauth2/token", h, form, r);
 }
 
+/* An "Authorization: Basic" field for client_id and secret. */
+static void basic_field(char *out, size_t n, const char *client_id,
+    const char *secret)
+{
+	char raw[160];
+	int len = snprintf(raw, sizeof(raw), "%s:%s", client_id, secret);
+
+	cr_assert(len > 0 && (size_t)len < sizeof(raw));
+	cr_assert(n > 21);
+	(void)snprintf(out, n, "Authorization: Basic ");
+	cr_assert(secret_b64_encode(raw, (size_t)len, out + 21, n - 21) > 0);
+}
+
 /* The access and refresh tokens of a 200 token answer. */
 static void tokens_of(const struct th_resp *r, char *access, char *refresh)
 {
@@ -292,41 +272,86 @@ static void tokens_of(const struct th_resp *r, char *access, char *refresh)
 	(void)snprintf(access, 4096, "%s", th_str(o, "access_token"));
 	if (refresh != NULL)
 		(void)snprintf(refresh, 64, "%s", th_str(o, "refresh_token"));
-	keep_secret(access);
+	tsecret_keep(access);
 	if (refresh != NULL)
-		keep_secret(refresh);
+		tsecret_keep(refresh);
 	json_object_put(o);
 }
 
-/* Exchange a code: the form with the verifier and REDIRECT. */
-static int exchange(const char *client_id, const char *code,
-    const char *verifier, const char *redirect, struct th_resp *r)
+/* The form that exchanges code with verifier and redirect. */
+static void exchange_form(char *form, size_t n, const char *client_id,
+    const char *code, const char *verifier, const char *redirect)
 {
-	char form[1024], e[512];
+	char e[512];
 
 	enc(redirect, e, sizeof(e));
-	(void)snprintf(form, sizeof(form),
+	(void)snprintf(form, n,
 	    "grant_type=authorization_code&client_id=%s&code=%s&"
 	    "code_verifier=%s&redirect_uri=%s",
 	    client_id, code, verifier, e);
+}
+
+/* Exchange a code: the form with the verifier and redirect. */
+static int exchange(const char *client_id, const char *code,
+    const char *verifier, const char *redirect, struct th_resp *r)
+{
+	char form[1024];
+
+	exchange_form(form, sizeof(form), client_id, code, verifier, redirect);
 	return token(form, NULL, r);
 }
 
-/* The answer is an OAuth error with status, error and reason. */
-static void expect_oauth_error(struct th_resp *r, int status, const char *error,
-    const char *reason)
+/* The answer to what (named in a failure) is an OAuth error with
+ * status, error and reason (NULL: any). */
+static void expect_oauth_error(const char *what, struct th_resp *r, int status,
+    const char *error, const char *reason)
 {
 	struct json_object *o;
 
-	cr_expect(eq(int, r->status, status), "want %d %s, got %d: %s", status,
-	    error, r->status, r->body);
+	cr_expect(eq(int, r->status, status), "%s: want %d %s, got %d: %s",
+	    what, status, error, r->status, r->body);
 	o = th_body(r);
-	cr_expect(eq(str, (char *)th_str(o, "error"), (char *)error), "%s",
-	    r->body);
+	cr_expect(eq(str, (char *)th_str(o, "error"), (char *)error), "%s: %s",
+	    what, r->body);
 	if (reason != NULL)
 		cr_expect(eq(str, (char *)th_str(o, "reason"), (char *)reason),
-		    "%s", r->body);
+		    "%s: %s", what, r->body);
 	json_object_put(o);
+}
+
+/* POST /oauth2/token with form (and basic, as token()) is refused with
+ * status, error and reason (NULL: any). */
+static void token_refused(const char *form, const char *basic, int status,
+    const char *error, const char *reason)
+{
+	struct th_resp r;
+
+	(void)token(form, basic, &r);
+	expect_oauth_error(form, &r, status, error, reason);
+	th_free(&r);
+}
+
+/* Exchanging code (as exchange()) is an invalid_grant for reason. */
+static void exchange_refused(const char *client_id, const char *code,
+    const char *verifier, const char *redirect, const char *reason)
+{
+	char form[1024];
+
+	exchange_form(form, sizeof(form), client_id, code, verifier, redirect);
+	token_refused(form, NULL, 400, "invalid_grant", reason);
+}
+
+/* The refresh grant of client_id with refresh is an invalid_grant for
+ * reason. */
+static void refresh_refused(const char *client_id, const char *refresh,
+    const char *reason)
+{
+	char form[256];
+
+	(void)snprintf(form, sizeof(form),
+	    "grant_type=refresh_token&client_id=%s&refresh_token=%s", client_id,
+	    refresh);
+	token_refused(form, NULL, 400, "invalid_grant", reason);
 }
 
 /* POST /debug/mcp-gate with a field (or none); *by gets
@@ -549,7 +574,7 @@ Test(oauth, registration_rules)
 	start(NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		(void)reg(bad[i].json, NULL, &r);
-		expect_oauth_error(&r, 400, bad[i].error, NULL);
+		expect_oauth_error(bad[i].json, &r, 400, bad[i].error, NULL);
 		th_free(&r);
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -587,7 +612,7 @@ Test(oauth, registration_rules)
 	cr_expect(strncmp(secret, "cs_", 3) == 0 && strlen(secret) == 43, "%s",
 	    secret);
 	cr_expect(eq(str, (char *)th_str(o, "client_secret_expires_at"), "0"));
-	keep_secret(secret);
+	tsecret_keep(secret);
 	json_object_put(o);
 	th_free(&r);
 	cr_expect(eq(i64,
@@ -600,7 +625,7 @@ Test(oauth, registration_rules)
 	            "secret_hash = sha256(convert_to($2, 'UTF8'))",
 	        id, secret),
 	    1));
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(oauth, authorize_page_escapes_and_errors)
@@ -727,10 +752,7 @@ Test(oauth, code_exchange_and_audience)
 	struct json_object *o;
 	struct tuser u;
 
-	start(NULL);
-	active_user(&u, "ocode");
-	public_client("Claude", id);
-	pkce(verifier, challenge);
+	start_flow(&u, "ocode", "Claude", id, verifier, challenge);
 	code_by_bearer(&u, id, challenge, code);
 	/* Only the code's hash is stored. */
 	cr_expect(eq(i64,
@@ -766,12 +788,8 @@ Test(oauth, code_exchange_and_audience)
 
 		(void)snprintf(f, sizeof(f), "Authorization: Bearer %s",
 		    access);
-		cr_expect(eq(int,
-		    th_req(srv.port, "GET", "/api/me", h, NULL, &r), 401));
-		o = th_body(&r);
-		cr_expect(
-		    eq(str, (char *)th_str(o, "reason"), "wrong_audience"));
-		json_object_put(o);
+		(void)th_req(srv.port, "GET", "/api/me", h, NULL, &r);
+		th_expect_reason(&r, 401, "wrong_audience");
 		th_free(&r);
 		/* Nor may it register a client or sign in at authorize. */
 		cr_expect(eq(int, reg("{}", access, &r), 401));
@@ -794,7 +812,7 @@ Test(oauth, code_exchange_and_audience)
 	            "'oauth.token' AND user_id = $1 AND outcome = 'success'",
 	        u.id, NULL),
 	    1));
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(oauth, code_refusals)
@@ -804,26 +822,19 @@ Test(oauth, code_refusals)
 	struct th_resp r;
 	struct tuser u;
 
-	start(NULL);
-	active_user(&u, "orefuse");
-	public_client("refusals", id);
-	pkce(verifier, challenge);
+	start_flow(&u, "orefuse", "refusals", id, verifier, challenge);
 
 	/* A wrong verifier: refused, and the code is spent. */
 	code_by_bearer(&u, id, challenge, code);
-	(void)exchange(id, code, "wrong-verifier-wrong-verifier-wrong-verifier",
-	    REDIRECT, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "bad_code_verifier");
-	th_free(&r);
-	(void)exchange(id, code, verifier, REDIRECT, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "code_reused");
-	th_free(&r);
+	exchange_refused(id, code,
+	    "wrong-verifier-wrong-verifier-wrong-verifier", REDIRECT,
+	    "bad_code_verifier");
+	exchange_refused(id, code, verifier, REDIRECT, "code_reused");
 
 	/* Another redirect URI than the request's. */
 	code_by_bearer(&u, id, challenge, code);
-	(void)exchange(id, code, verifier, "http://127.0.0.1:33418/other", &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "redirect_uri_mismatch");
-	th_free(&r);
+	exchange_refused(id, code, verifier, "http://127.0.0.1:33418/other",
+	    "redirect_uri_mismatch");
 
 	/* Another client. */
 	{
@@ -831,9 +842,8 @@ Test(oauth, code_refusals)
 
 		public_client("other", other);
 		code_by_bearer(&u, id, challenge, code);
-		(void)exchange(other, code, verifier, REDIRECT, &r);
-		expect_oauth_error(&r, 400, "invalid_grant", "unknown_code");
-		th_free(&r);
+		exchange_refused(other, code, verifier, REDIRECT,
+		    "unknown_code");
 	}
 
 	/* A code used twice: the second use revokes what the first gave. */
@@ -844,18 +854,11 @@ Test(oauth, code_refusals)
 	th_free(&r);
 	cr_expect(eq(int, gate_bearer(access, NULL, 0, &r), 200));
 	th_free(&r);
-	(void)exchange(id, code, verifier, REDIRECT, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "code_reused");
-	th_free(&r);
+	exchange_refused(id, code, verifier, REDIRECT, "code_reused");
 	cr_expect(eq(int, gate_bearer(access, NULL, 0, &r), 401));
 	cr_expect(strstr(r.body, "token_revoked") != NULL, "%s", r.body);
 	th_free(&r);
-	(void)snprintf(form, sizeof(form),
-	    "grant_type=refresh_token&client_id=%s&refresh_token=%s", id,
-	    refresh);
-	(void)token(form, NULL, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "refresh_token_revoked");
-	th_free(&r);
+	refresh_refused(id, refresh, "refresh_token_revoked");
 
 	/* An expired code. */
 	code_by_bearer(&u, id, challenge, code);
@@ -863,20 +866,15 @@ Test(oauth, code_refusals)
 	         "'10 min', expires_at = now() - interval '1 min' WHERE "
 	         "code_hash = sha256(convert_to($1, 'UTF8'))",
 	    code, NULL));
-	(void)exchange(id, code, verifier, REDIRECT, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "code_expired");
-	th_free(&r);
+	exchange_refused(id, code, verifier, REDIRECT, "code_expired");
 
 	/* An unknown grant, a missing field. */
-	(void)token("grant_type=password&username=a&password=b", NULL, &r);
-	expect_oauth_error(&r, 400, "unsupported_grant_type", NULL);
-	th_free(&r);
+	token_refused("grant_type=password&username=a&password=b", NULL, 400,
+	    "unsupported_grant_type", NULL);
 	(void)snprintf(form, sizeof(form),
 	    "grant_type=authorization_code&client_id=%s", id);
-	(void)token(form, NULL, &r);
-	expect_oauth_error(&r, 400, "invalid_request", "missing_field");
-	th_free(&r);
-	expect_log_clean();
+	token_refused(form, NULL, 400, "invalid_request", "missing_field");
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(oauth, refresh_rotation_and_reuse)
@@ -886,10 +884,7 @@ Test(oauth, refresh_rotation_and_reuse)
 	struct th_resp r;
 	struct tuser u;
 
-	start(NULL);
-	active_user(&u, "orefresh");
-	public_client("refresh", id);
-	pkce(verifier, challenge);
+	start_flow(&u, "orefresh", "refresh", id, verifier, challenge);
 	code_by_bearer(&u, id, challenge, code);
 	cr_assert(eq(int, exchange(id, code, verifier, REDIRECT, &r), 200));
 	tokens_of(&r, access, refresh);
@@ -908,13 +903,7 @@ Test(oauth, refresh_rotation_and_reuse)
 		    401));
 		cr_expect(strstr(r.body, "invalid_refresh_token") != NULL);
 		th_free(&r);
-		(void)snprintf(form, sizeof(form),
-		    "grant_type=refresh_token&client_id=%s&refresh_token=%s",
-		    id, u.refresh);
-		(void)token(form, NULL, &r);
-		expect_oauth_error(&r, 400, "invalid_grant",
-		    "invalid_refresh_token");
-		th_free(&r);
+		refresh_refused(id, u.refresh, "invalid_refresh_token");
 	}
 
 	(void)snprintf(form, sizeof(form),
@@ -927,21 +916,14 @@ Test(oauth, refresh_rotation_and_reuse)
 	cr_expect(eq(int, gate_bearer(access2, NULL, 0, &r), 200));
 	th_free(&r);
 	/* The spent one again: reuse, and the family is revoked. */
-	(void)token(form, NULL, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "refresh_token_reused");
-	th_free(&r);
-	(void)snprintf(form, sizeof(form),
-	    "grant_type=refresh_token&client_id=%s&refresh_token=%s", id,
-	    refresh2);
-	(void)token(form, NULL, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "refresh_token_revoked");
-	th_free(&r);
+	token_refused(form, NULL, 400, "invalid_grant", "refresh_token_reused");
+	refresh_refused(id, refresh2, "refresh_token_revoked");
 	cr_expect(eq(i64,
 	    sql_int("SELECT count(*) FROM audit_log WHERE action = "
 	            "'oauth.refresh_reuse' AND user_id = $1",
 	        u.id, NULL),
 	    1));
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(oauth, client_credentials)
@@ -966,16 +948,13 @@ Test(oauth, client_credentials)
 	(void)snprintf(id, sizeof(id), "%s", th_str(o, "client_id"));
 	(void)snprintf(secret, sizeof(secret), "%s",
 	    th_str(o, "client_secret"));
-	keep_secret(secret);
+	tsecret_keep(secret);
 	json_object_put(o);
 	th_free(&r);
 
 	/* HTTP Basic. */
-	(void)snprintf(raw, sizeof(raw), "%s:%s", id, secret);
-	(void)snprintf(basic, sizeof(basic), "Authorization: Basic ");
-	cr_assert(secret_b64_encode(raw, strlen(raw), basic + 21,
-	              sizeof(basic) - 21) > 0);
-	keep_secret(basic + 21);
+	basic_field(basic, sizeof(basic), id, secret);
+	tsecret_keep(basic + 21);
 	cr_assert(eq(int, token("grant_type=client_credentials", basic, &r),
 	              200),
 	    "%s", r.body);
@@ -1003,15 +982,11 @@ Test(oauth, client_credentials)
 	(void)snprintf(form, sizeof(form),
 	    "grant_type=client_credentials&client_id=%s&client_secret=cs_%s",
 	    id, "wrongwrongwrongwrongwrongwrongwrongwrong");
-	(void)token(form, NULL, &r);
-	expect_oauth_error(&r, 401, "invalid_client", "bad_client_secret");
-	th_free(&r);
-	(void)snprintf(raw, sizeof(raw), "%s:cs_nope", id);
-	(void)snprintf(basic, sizeof(basic), "Authorization: Basic ");
-	cr_assert(secret_b64_encode(raw, strlen(raw), basic + 21,
-	              sizeof(basic) - 21) > 0);
+	token_refused(form, NULL, 401, "invalid_client", "bad_client_secret");
+	basic_field(basic, sizeof(basic), id, "cs_nope");
 	(void)token("grant_type=client_credentials", basic, &r);
-	expect_oauth_error(&r, 401, "invalid_client", "bad_client_secret");
+	expect_oauth_error(basic, &r, 401, "invalid_client",
+	    "bad_client_secret");
 	cr_expect(th_header(&r, "WWW-Authenticate", raw, sizeof(raw)) != NULL &&
 	    strncmp(raw, "Basic", 5) == 0);
 	th_free(&r);
@@ -1020,9 +995,7 @@ Test(oauth, client_credentials)
 	public_client("public", pub);
 	(void)snprintf(form, sizeof(form),
 	    "grant_type=client_credentials&client_id=%s", pub);
-	(void)token(form, NULL, &r);
-	expect_oauth_error(&r, 400, "unauthorized_client", NULL);
-	th_free(&r);
+	token_refused(form, NULL, 400, "unauthorized_client", NULL);
 
 	/* A suspended owner's client gets nothing. */
 	free(sql("UPDATE users SET status = 'suspended' WHERE id = $1", u.id,
@@ -1030,10 +1003,8 @@ Test(oauth, client_credentials)
 	(void)snprintf(form, sizeof(form),
 	    "grant_type=client_credentials&client_id=%s&client_secret=%s", id,
 	    secret);
-	(void)token(form, NULL, &r);
-	expect_oauth_error(&r, 400, "invalid_grant", "account_inactive");
-	th_free(&r);
-	expect_log_clean();
+	token_refused(form, NULL, 400, "invalid_grant", "account_inactive");
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(oauth, browser_sign_in_session_and_consent)
@@ -1044,10 +1015,7 @@ Test(oauth, browser_sign_in_session_and_consent)
 	struct th_resp r;
 	struct tuser u;
 
-	start(NULL);
-	active_user(&u, "obrowser");
-	public_client("Browser client", id);
-	pkce(verifier, challenge);
+	start_flow(&u, "obrowser", "Browser client", id, verifier, challenge);
 	query(path, sizeof(path), id, REDIRECT, challenge, "S256", "st-9");
 	cr_assert(eq(int, get(path, NULL, NULL, &r), 200));
 	cr_assert(set_cookie(&r, "pacer_oauth_csrf", csrf_cookie,
@@ -1080,12 +1048,12 @@ Test(oauth, browser_sign_in_session_and_consent)
 	/* The right password: a code, and a session cookie. */
 	cr_assert(eq(int, post_form(body, cookies, &r), 302), "%s", r.body);
 	location_param(&r, "code", code, sizeof(code));
-	keep_secret(code);
+	tsecret_keep(code);
 	location_param(&r, "state", e, sizeof(e));
 	cr_expect(eq(str, e, "st-9"));
 	cr_assert(set_cookie(&r, "pacer_oauth_session", sid, sizeof(sid), line,
 	    sizeof(line)));
-	keep_secret(sid);
+	tsecret_keep(sid);
 	cr_expect(strstr(line, "HttpOnly") != NULL &&
 	        strstr(line, "SameSite=Lax") != NULL &&
 	        strstr(line, "Path=/oauth2/") != NULL &&
@@ -1107,7 +1075,7 @@ Test(oauth, browser_sign_in_session_and_consent)
 	    "pacer_oauth_session=%s; pacer_oauth_csrf=%s", sid, csrf);
 	cr_expect(eq(int, get(path, NULL, cookies, &r), 302), "%s", r.body);
 	location_param(&r, "code", code, sizeof(code));
-	keep_secret(code);
+	tsecret_keep(code);
 	th_free(&r);
 
 	/* Another client: the consent page, then allow. */
@@ -1120,7 +1088,7 @@ Test(oauth, browser_sign_in_session_and_consent)
 	form_body(body, sizeof(body), id2, challenge, csrf, "action=allow");
 	cr_expect(eq(int, post_form(body, cookies, &r), 302), "%s", r.body);
 	location_param(&r, "code", code, sizeof(code));
-	keep_secret(code);
+	tsecret_keep(code);
 	th_free(&r);
 
 	/* Deny. */
@@ -1150,7 +1118,7 @@ Test(oauth, browser_sign_in_session_and_consent)
 	            "'auth.login' AND user_id = $1 AND outcome = 'failure'",
 	        u.id, NULL),
 	    1));
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 }
 
 Test(oauth, gate_on_mcp_routes)
@@ -1163,16 +1131,14 @@ Test(oauth, gate_on_mcp_routes)
 	start(NULL);
 	active_user(&u, "ogate");
 	/* No credential: 401 with the resource metadata. */
-	cr_expect(eq(int, gate(NULL, NULL, 0, &r), 401));
+	(void)gate(NULL, NULL, 0, &r);
+	th_expect_reason(&r, 401, "missing_credentials");
 	(void)snprintf(want, sizeof(want),
 	    "Bearer resource_metadata=\"%s/.well-known/oauth-protected-"
 	    "resource/mcp\", scope=\"mcp\"",
 	    base);
 	cr_expect(th_header(&r, "WWW-Authenticate", www, sizeof(www)) != NULL);
 	cr_expect(eq(str, www, want));
-	o = th_body(&r);
-	cr_expect(eq(str, (char *)th_str(o, "reason"), "missing_credentials"));
-	json_object_put(o);
 	th_free(&r);
 	/* A bad token: the same, and invalid_token. */
 	cr_expect(eq(int, gate_bearer("eyJnot.a.token", NULL, 0, &r), 401));
@@ -1190,7 +1156,7 @@ Test(oauth, gate_on_mcp_routes)
 	    201));
 	o = th_body(&r);
 	(void)snprintf(key, sizeof(key), "X-API-Key: %s", th_str(o, "key"));
-	keep_secret(th_str(o, "key"));
+	tsecret_keep(th_str(o, "key"));
 	json_object_put(o);
 	th_free(&r);
 	cr_expect(eq(int, gate(key, by, sizeof(by), &r), 200));
@@ -1208,9 +1174,8 @@ Test(oauth, gate_on_mcp_routes)
 		    eq(int, th_req(srv.port, "GET", path, h, NULL, &r), 403));
 		th_free(&r);
 	}
-	expect_log_clean();
+	tsecret_expect_log_clean(&srv);
 	ts_fini(&srv);
-	running = false;
 
 	/* With the conformance fixtures, anonymous callers pass; a bad
 	 * credential still does not. */

@@ -371,45 +371,40 @@ Test(cfg, spare_workers_cannot_exceed_the_cap)
 	    "(4)"));
 }
 
+/* key = on (a switch for tests only) loads next to loopback listeners,
+ * and is refused with the message want next to listen, which has an
+ * address that is not loopback. */
+static void expect_loopback_only(const char *key, const char *listen,
+    const char *want)
+{
+	char ok[256], bad[256];
+
+	(void)snprintf(ok, sizeof(ok),
+	    "listen = '127.0.0.1:8080, [::1]:8080'\n%s = on\n", key);
+	(void)snprintf(bad, sizeof(bad), "%s = on\nlisten = '%s'\n", key,
+	    listen);
+	cr_assert(eq(int, load(ok), 0), "%s: errors: %s", ok, all_errors());
+	teardown();
+	setup();
+	cr_assert(eq(int, load(bad), -1), "%s", bad);
+	cr_assert(eq(sz, errs.n, 1), "errors: %s", all_errors());
+	cr_expect(eq(str, errs.msg[0], (char *)want));
+}
+
 Test(cfg, debug_routes_only_on_loopback_listeners)
 {
-	cr_assert(eq(int,
-	              load("listen = '127.0.0.1:8080, "
-	                   "[::1]:8080'\ndebug_routes = on\n"),
-	              0),
-	    "errors: %s", all_errors());
-	cfg_errs_free(&errs);
-	cfg_free(&cfg);
-	cfg = cfg_new();
-	cr_assert(not(eq(ptr, cfg, NULL)));
-	cr_assert(eq(int,
-	    load("debug_routes = on\nlisten = '127.0.0.1:8080, *:8081'\n"),
-	    -1));
-	cr_assert(eq(sz, errs.n, 1), "errors: %s", all_errors());
-	cr_expect(eq(str, errs.msg[0],
+	expect_loopback_only("debug_routes", "127.0.0.1:8080, *:8081",
 	    "pacerd.conf:2: debug_routes is on but listen (127.0.0.1:8080, "
 	    "*:8081) has an address that is not loopback; the debug routes "
-	    "can tie up workers and are for tests only"));
+	    "can tie up workers and are for tests only");
 }
 
 Test(cfg, mcp_fixtures_only_on_loopback_listeners)
 {
-	cr_assert(eq(int,
-	              load("listen = '127.0.0.1:8080, "
-	                   "[::1]:8080'\nmcp_fixtures = on\n"),
-	              0),
-	    "errors: %s", all_errors());
-	cfg_errs_free(&errs);
-	cfg_free(&cfg);
-	cfg = cfg_new();
-	cr_assert(not(eq(ptr, cfg, NULL)));
-	cr_assert(
-	    eq(int, load("mcp_fixtures = on\nlisten = '0.0.0.0:8080'\n"), -1));
-	cr_assert(eq(sz, errs.n, 1), "errors: %s", all_errors());
-	cr_expect(eq(str, errs.msg[0],
+	expect_loopback_only("mcp_fixtures", "0.0.0.0:8080",
 	    "pacerd.conf:2: mcp_fixtures is on but listen (0.0.0.0:8080) has "
 	    "an address that is not loopback; the conformance fixtures let "
-	    "anonymous clients in and are for tests only"));
+	    "anonymous clients in and are for tests only");
 }
 
 Test(cfg, file_destination_needs_a_file)
