@@ -679,6 +679,48 @@ Test(mcp, idle_session_expires)
 	tmcp_expect_refused(&c, NULL, TMCP_PING, 404, -32001, "expired");
 }
 
+/* A use moves last_seen only once it is a tenth of the idle timeout old
+ * (here 1 s of 10 s): most requests write nothing. last_seen is set back
+ * by hand, so no test time is spent sleeping. */
+Test(mcp, last_seen_is_written_only_when_stale)
+{
+	static const char set_back[] =
+	    "UPDATE mcp_sessions SET last_seen = now() - make_interval(secs "
+	    "=> $2::float8) WHERE id_hash = sha256(convert_to($1, 'UTF8')) "
+	    "RETURNING last_seen";
+	static const char seen[] =
+	    "SELECT last_seen FROM mcp_sessions WHERE id_hash = "
+	    "sha256(convert_to($1, 'UTF8'))";
+	static const char fresh[] =
+	    "SELECT count(*) FROM mcp_sessions WHERE id_hash = "
+	    "sha256(convert_to($1, 'UTF8')) AND last_seen > now() - "
+	    "interval '1 second'";
+	struct tmcp_client c;
+	char *before, *after;
+
+	start("mcp_session_idle_timeout = 10s\n");
+	tmcp_open(&c, srv.port, NULL, "2025-11-25", NULL);
+
+	/* Half a second old: a ping leaves it alone. */
+	before = tdb_value(tdb_url(), set_back, c.sid, "0.5");
+	cr_assert(strlen(before) > 0, "no session row");
+	tmcp_expect_status(&c, NULL, TMCP_PING, 200);
+	after = tdb_value(tdb_url(), seen, c.sid, NULL);
+	cr_expect(eq(str, after, before), "a fresh last_seen was written");
+	free(before);
+	free(after);
+
+	/* Five seconds old (stale, not idle): the ping moves it to now. */
+	free(tdb_value(tdb_url(), set_back, c.sid, "5"));
+	tmcp_expect_status(&c, NULL, TMCP_PING, 200);
+	cr_expect(eq(i64, tdb_int(tdb_url(), fresh, c.sid, NULL), 1),
+	    "a stale last_seen was not moved");
+
+	/* Past the idle timeout: the session has ended. */
+	free(tdb_value(tdb_url(), set_back, c.sid, "11"));
+	tmcp_expect_refused(&c, NULL, TMCP_PING, 404, -32001, "expired");
+}
+
 Test(mcp, a_session_belongs_to_its_user)
 {
 	struct tuser a, b;
