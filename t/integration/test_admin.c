@@ -144,6 +144,42 @@ static void call_refused(const char *method, const char *path,
 	th_free(&r);
 }
 
+/* call() that expects status and frees the response. */
+static void call_expect(const char *method, const char *path,
+    const char *bearer, int status)
+{
+	struct th_resp r;
+
+	cr_expect(eq(int, call(method, path, bearer, NULL, &r), status),
+	    "%s %s: %s", method, path, r.body);
+	th_free(&r);
+}
+
+/* call() that asserts status and returns the parsed body (the caller
+ * puts it). */
+static struct json_object *call_json(const char *method, const char *path,
+    const char *bearer, const char *body, int status)
+{
+	struct th_resp r;
+	struct json_object *o;
+
+	cr_assert(eq(int, call(method, path, bearer, body, &r), status),
+	    "%s %s: %s", method, path, r.body);
+	o = th_body(&r);
+	th_free(&r);
+	return o;
+}
+
+/* A login of u that is refused with 403 and reason. */
+static void login_refused(struct tuser *u, const char *reason)
+{
+	struct th_resp r;
+
+	cr_assert(eq(int, login(u, &r), 403), "%s", r.body);
+	th_expect_reason(&r, 403, reason);
+	th_free(&r);
+}
+
 static void user_path(char *out, size_t n, const char *id, const char *what)
 {
 	(void)snprintf(out, n, "/admin/users/%s/%s", id, what);
@@ -187,7 +223,6 @@ static struct json_object *array_at(struct json_object *o, const char *key,
 Test(admin, lists_users_by_status_newest_first_in_pages)
 {
 	struct tuser adm, u[3];
-	struct th_resp r;
 	struct json_object *o;
 
 	start(NULL);
@@ -195,10 +230,8 @@ Test(admin, lists_users_by_status_newest_first_in_pages)
 	for (int i = 0; i < 3; i++)
 		register_user(&u[i], "pend");
 
-	cr_assert(eq(int,
-	    call("GET", "/admin/users?status=pending", adm.access, NULL, &r),
-	    200));
-	o = th_body(&r);
+	o = call_json("GET", "/admin/users?status=pending", adm.access, NULL,
+	    200);
 	cr_assert(eq(sz, array_len(o, "users"), 3));
 	/* newest first */
 	for (int i = 0; i < 3; i++) {
@@ -211,36 +244,24 @@ Test(admin, lists_users_by_status_newest_first_in_pages)
 	}
 	cr_expect(eq(str, (char *)th_str(o, "next_offset"), "(absent)"));
 	json_object_put(o);
-	th_free(&r);
 
-	cr_assert(eq(int,
-	    call("GET", "/admin/users?status=pending&limit=2", adm.access, NULL,
-	        &r),
-	    200));
-	o = th_body(&r);
+	o = call_json("GET", "/admin/users?status=pending&limit=2", adm.access,
+	    NULL, 200);
 	cr_expect(eq(sz, array_len(o, "users"), 2));
 	cr_expect(eq(str, (char *)th_str(o, "next_offset"), "2"));
 	json_object_put(o);
-	th_free(&r);
-	cr_assert(eq(int,
-	    call("GET", "/admin/users?status=pending&limit=2&offset=2",
-	        adm.access, NULL, &r),
-	    200));
-	o = th_body(&r);
+	o = call_json("GET", "/admin/users?status=pending&limit=2&offset=2",
+	    adm.access, NULL, 200);
 	cr_assert(eq(sz, array_len(o, "users"), 1));
 	cr_expect(
 	    eq(str, (char *)th_str(array_at(o, "users", 0), "id"), u[0].id));
 	json_object_put(o);
-	th_free(&r);
 
 	/* every status: the admin too */
-	cr_assert(
-	    eq(int, call("GET", "/admin/users", adm.access, NULL, &r), 200));
-	o = th_body(&r);
+	o = call_json("GET", "/admin/users", adm.access, NULL, 200);
 	cr_expect(eq(sz, array_len(o, "users"), 4));
 	cr_expect(eq(str, (char *)th_str(o, "limit"), "50"));
 	json_object_put(o);
-	th_free(&r);
 
 	call_refused("GET", "/admin/users?status=gone", adm.access, NULL, 400,
 	    "invalid_status");
@@ -259,25 +280,19 @@ Test(admin, lists_users_by_status_newest_first_in_pages)
 Test(admin, approving_a_pending_user_lets_them_log_in)
 {
 	struct tuser adm, u;
-	struct th_resp r;
 	struct json_object *o;
 	char path[160];
 
 	start(NULL);
 	logged_in(&adm, "adm", "admin");
 	register_user(&u, "pend");
-	cr_assert(eq(int, login(&u, &r), 403));
-	th_expect_reason(&r, 403, "account_pending");
-	th_free(&r);
+	login_refused(&u, "account_pending");
 
 	user_path(path, sizeof(path), u.id, "approve");
-	cr_assert(eq(int, call("POST", path, adm.access, NULL, &r), 200), "%s",
-	    r.body);
-	o = th_body(&r);
+	o = call_json("POST", path, adm.access, NULL, 200);
 	cr_expect(eq(str, (char *)th_str(o, "status"), "active"));
 	cr_expect(eq(str, (char *)th_str(o, "id"), u.id));
 	json_object_put(o);
-	th_free(&r);
 	cr_expect(eq(int, login(&u, NULL), 200));
 	cr_expect(
 	    eq(i64, audit_rows("admin.user_approve", u.id, "success"), 1));
@@ -313,23 +328,16 @@ Test(admin, suspending_refuses_the_users_token_and_sessions_at_once)
 	cr_assert(eq(int, me(u.access, NULL), 200));
 
 	user_path(path, sizeof(path), u.id, "suspend");
-	cr_assert(eq(int, call("POST", path, adm.access, NULL, &r), 200), "%s",
-	    r.body);
-	o = th_body(&r);
+	o = call_json("POST", path, adm.access, NULL, 200);
 	cr_expect(eq(str, (char *)th_str(o, "status"), "suspended"));
 	cr_expect(eq(str, (char *)th_str(o, "sessions_revoked"), "1"));
 	json_object_put(o);
-	th_free(&r);
 
 	/* every worker refuses the token now (no in-process cache here) */
-	for (int i = 0; i < 6; i++) {
-		(void)me(u.access, &r);
-		th_expect_reason(&r, 403, "account_suspended");
-		th_free(&r);
-	}
-	cr_assert(eq(int, login(&u, &r), 403));
-	th_expect_reason(&r, 403, "account_suspended");
-	th_free(&r);
+	for (int i = 0; i < 6; i++)
+		call_refused("GET", "/api/me", u.access, NULL, 403,
+		    "account_suspended");
+	login_refused(&u, "account_suspended");
 	(void)snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}",
 	    u.refresh);
 	(void)call("POST", "/api/auth/refresh", NULL, body, &r);
@@ -345,11 +353,11 @@ Test(admin, suspending_refuses_the_users_token_and_sessions_at_once)
 	    eq(i64, audit_rows("admin.user_suspend", u.id, "success"), 1));
 
 	/* suspending again is fine; activating brings the account back */
-	cr_expect(eq(int, call("POST", path, adm.access, NULL, &r), 200));
-	th_free(&r);
+	call_expect("POST", path, adm.access, 200);
 	user_path(path, sizeof(path), u.id, "activate");
-	cr_assert(eq(int, call("POST", path, adm.access, NULL, &r), 200));
-	th_free(&r);
+	o = call_json("POST", path, adm.access, NULL, 200);
+	cr_expect(eq(str, (char *)th_str(o, "status"), "active"));
+	json_object_put(o);
 	cr_expect(eq(int, me(u.access, NULL), 200));
 	cr_expect(eq(int, login(&u, NULL), 200));
 	call_refused("POST", path, adm.access, NULL, 409, "not_suspended");
@@ -360,7 +368,6 @@ Test(admin, suspending_refuses_the_users_token_and_sessions_at_once)
 Test(admin, who_may_suspend_whom)
 {
 	struct tuser adm, other, sup;
-	struct th_resp r;
 	char path[160];
 
 	start(NULL);
@@ -380,15 +387,12 @@ Test(admin, who_may_suspend_whom)
 	    eq(i64, audit_rows("admin.user_suspend", sup.id, "denied"), 2));
 	/* an admin may suspend another admin; a super_admin anyone */
 	user_path(path, sizeof(path), other.id, "suspend");
-	cr_expect(eq(int, call("POST", path, adm.access, NULL, &r), 200));
-	th_free(&r);
+	call_expect("POST", path, adm.access, 200);
 	user_path(path, sizeof(path), adm.id, "suspend");
-	cr_expect(eq(int, call("POST", path, sup.access, NULL, &r), 200));
-	th_free(&r);
+	call_expect("POST", path, sup.access, 200);
 	/* and a suspended admin is no admin any more */
-	(void)call("GET", "/admin/users", adm.access, NULL, &r);
-	th_expect_reason(&r, 403, "account_suspended");
-	th_free(&r);
+	call_refused("GET", "/admin/users", adm.access, NULL, 403,
+	    "account_suspended");
 }
 
 Test(admin, the_api_is_for_admins_only)
@@ -453,19 +457,14 @@ Test(admin, provisions_and_revokes_a_users_key)
 	logged_in(&u, "cust", "user");
 
 	user_path(path, sizeof(path), u.id, "keys");
-	cr_assert(eq(int,
-	              call("POST", path, adm.access,
-	                  "{\"name\":\"ci\",\"tier\":\"starter\"}", &r),
-	              201),
-	    "%s", r.body);
-	o = th_body(&r);
+	o = call_json("POST", path, adm.access,
+	    "{\"name\":\"ci\",\"tier\":\"starter\"}", 201);
 	(void)snprintf(key, sizeof(key), "%s", th_str(o, "key"));
 	(void)snprintf(kid, sizeof(kid), "%s", th_str(o, "id"));
 	cr_expect(eq(int, strncmp(key, "pk_live_", 8), 0), "%s", key);
 	cr_expect(eq(str, (char *)th_str(o, "tier"), "starter"));
 	cr_expect(eq(str, (char *)th_str(o, "name"), "ci"));
 	json_object_put(o);
-	th_free(&r);
 
 	/* the key is the user's, not the admin's */
 	(void)snprintf(field, sizeof(field), "X-API-Key: %s", key);
@@ -519,7 +518,6 @@ Test(admin, provisions_and_revokes_a_users_key)
 Test(admin, audit_lists_newest_first_with_filters_and_pages)
 {
 	struct tuser adm, u;
-	struct th_resp r;
 	struct json_object *o;
 	char path[256], before[32];
 	long long want, seen = 0, last = -1;
@@ -540,10 +538,7 @@ Test(admin, audit_lists_newest_first_with_filters_and_pages)
 		(void)snprintf(path, sizeof(path),
 		    "/admin/audit?user_id=%s&action=auth.login&limit=1%s%s",
 		    u.id, before[0] != '\0' ? "&before=" : "", before);
-		cr_assert(eq(int, call("GET", path, adm.access, NULL, &r), 200),
-		    "%s", r.body);
-		o = th_body(&r);
-		th_free(&r);
+		o = call_json("GET", path, adm.access, NULL, 200);
 		if (array_len(o, "entries") == 0) {
 			json_object_put(o);
 			break;
@@ -582,8 +577,7 @@ Test(admin, audit_lists_newest_first_with_filters_and_pages)
 
 	/* by user only: the registration is there too, nothing of others */
 	(void)snprintf(path, sizeof(path), "/admin/audit?user_id=%s", u.id);
-	cr_assert(eq(int, call("GET", path, adm.access, NULL, &r), 200));
-	o = th_body(&r);
+	o = call_json("GET", path, adm.access, NULL, 200);
 	cr_expect(eq(sz, array_len(o, "entries"),
 	    (size_t)sql_int("SELECT count(*) FROM audit_log WHERE user_id = $1",
 	        u.id, NULL)));
@@ -593,7 +587,6 @@ Test(admin, audit_lists_newest_first_with_filters_and_pages)
 		    u.id));
 	cr_expect(eq(str, (char *)th_str(o, "next_before"), "(absent)"));
 	json_object_put(o);
-	th_free(&r);
 
 	call_refused("GET", "/admin/audit?user_id=123", adm.access, NULL, 400,
 	    "invalid_user_id");
@@ -626,6 +619,17 @@ static int setup_call(const char *email, const char *password,
 	return st;
 }
 
+/* A set-up call refused with status and reason. */
+static void setup_refused(const char *email, const char *password, int status,
+    const char *reason)
+{
+	struct th_resp r;
+
+	(void)setup_call(email, password, &r);
+	th_expect_reason(&r, status, reason);
+	th_free(&r);
+}
+
 Test(admin, setup_makes_the_first_super_admin_once)
 {
 	struct tuser first, taken;
@@ -635,15 +639,9 @@ Test(admin, setup_makes_the_first_super_admin_once)
 	start(NULL);
 	register_user(&taken, "taken");
 	/* an email in use leaves the set-up open */
-	(void)setup_call(taken.email, "long enough pw", &r);
-	th_expect_reason(&r, 409, "email_taken");
-	th_free(&r);
-	(void)setup_call("not-an-email", "long enough pw", &r);
-	th_expect_reason(&r, 400, "invalid_email");
-	th_free(&r);
-	(void)setup_call("boss@example.org", "short", &r);
-	th_expect_reason(&r, 400, "invalid_password");
-	th_free(&r);
+	setup_refused(taken.email, "long enough pw", 409, "email_taken");
+	setup_refused("not-an-email", "long enough pw", 400, "invalid_email");
+	setup_refused("boss@example.org", "short", 400, "invalid_password");
 
 	new_user(&first, "boss");
 	cr_assert(eq(int, setup_call(first.email, first.password, &r), 201),
@@ -655,13 +653,10 @@ Test(admin, setup_makes_the_first_super_admin_once)
 	json_object_put(o);
 	th_free(&r);
 	cr_assert(eq(int, login(&first, NULL), 200));
-	cr_expect(
-	    eq(int, call("GET", "/admin/users", first.access, NULL, &r), 200));
-	th_free(&r);
+	call_expect("GET", "/admin/users", first.access, 200);
 
-	(void)setup_call("second@example.org", "long enough pw", &r);
-	th_expect_reason(&r, 409, "setup_closed");
-	th_free(&r);
+	setup_refused("second@example.org", "long enough pw", 409,
+	    "setup_closed");
 	cr_expect(eq(i64, audit_rows("admin.setup", first.id, "success"), 1));
 	cr_expect(eq(i64, audit_rows("admin.setup", NULL, "denied"), 1));
 	cr_expect(eq(i64,
@@ -675,13 +670,11 @@ Test(admin, setup_makes_the_first_super_admin_once)
 Test(admin, setup_is_closed_once_any_admin_exists)
 {
 	struct tuser adm;
-	struct th_resp r;
 
 	start(NULL);
 	logged_in(&adm, "adm", "admin");
-	(void)setup_call("late@example.org", "long enough pw", &r);
-	th_expect_reason(&r, 409, "setup_closed");
-	th_free(&r);
+	setup_refused("late@example.org", "long enough pw", 409,
+	    "setup_closed");
 }
 
 static size_t discard(char *data, size_t size, size_t nmemb, void *arg)
@@ -754,33 +747,21 @@ Test(admin, of_racing_setups_exactly_one_wins)
 Test(admin, health_needs_the_allow_list_or_an_admin)
 {
 	struct tuser adm, u;
-	struct th_resp r;
 
 	start("admin_allow = ''\n");
 	logged_in(&adm, "adm", "admin");
 	logged_in(&u, "plain", "user");
-	cr_expect(eq(int, call("GET", "/admin/health", NULL, NULL, &r), 403),
-	    "%s", r.body);
-	th_free(&r);
-	cr_expect(
-	    eq(int, call("GET", "/admin/health", u.access, NULL, &r), 403));
-	th_free(&r);
-	cr_expect(eq(int, call("GET", "/admin/health", adm.access, NULL, &r),
-	              200),
-	    "%s", r.body);
-	th_free(&r);
+	call_expect("GET", "/admin/health", NULL, 403);
+	call_expect("GET", "/admin/health", u.access, 403);
+	call_expect("GET", "/admin/health", adm.access, 200);
 	call_refused("GET", "/admin/health", "bogus", NULL, 401,
 	    "malformed_token");
 }
 
 Test(admin, health_serves_the_allow_list_without_a_credential)
 {
-	struct th_resp r;
-
 	start(NULL); /* admin_allow: loopback */
-	cr_expect(eq(int, call("GET", "/admin/health", NULL, NULL, &r), 200),
-	    "%s", r.body);
-	th_free(&r);
+	call_expect("GET", "/admin/health", NULL, 200);
 	/* a credential, when sent, must still be a valid one */
 	call_refused("GET", "/admin/health", "bogus", NULL, 401,
 	    "malformed_token");
@@ -849,9 +830,7 @@ Test(admin_ctl, admin_create_prints_a_password_that_logs_in)
 	        "super_admin"));
 	json_object_put(o);
 	th_free(&h);
-	cr_expect(
-	    eq(int, call("GET", "/admin/users", a.access, NULL, &h), 200));
-	th_free(&h);
+	call_expect("GET", "/admin/users", a.access, 200);
 	cr_expect(eq(i64,
 	    sql_int("SELECT count(*) FROM audit_log WHERE action = "
 	            "'admin.create' AND outcome = 'success' AND actor_id IS "
@@ -878,9 +857,8 @@ Test(admin_ctl, admin_create_prints_a_password_that_logs_in)
 	}
 	cr_expect(eq(i64, audit_rows("admin.create", NULL, "failure"), 1));
 	/* /admin/setup is closed now */
-	(void)setup_call("late@example.org", "long enough pw", &h);
-	th_expect_reason(&h, 409, "setup_closed");
-	th_free(&h);
+	setup_refused("late@example.org", "long enough pw", 409,
+	    "setup_closed");
 	tsecret_keep(a.password);
 	tsecret_expect_log_clean(&srv);
 }
@@ -1013,14 +991,12 @@ Test(admin_ctl, audit_prints_the_newest_rows_filtered)
 	struct tuser adm, u;
 	struct tu_run r;
 	char path[160];
-	struct th_resp h;
 
 	start(NULL);
 	logged_in(&adm, "adm", "admin");
 	register_user(&u, "pend");
 	user_path(path, sizeof(path), u.id, "approve");
-	cr_assert(eq(int, call("POST", path, adm.access, NULL, &h), 200));
-	th_free(&h);
+	json_object_put(call_json("POST", path, adm.access, NULL, 200));
 	{
 		const char *args[] = {"audit", "--limit", "1", NULL};
 

@@ -162,6 +162,17 @@ static void set(struct cache *c, const char *ns, const char *key,
 	cr_assert(eq(int, rc, 0), "set %s:%s", ns, key);
 }
 
+/* Set a key no other test uses (stem and our pid) in ns through c; key
+ * gets the cache's key, full the name Redis has for it. */
+static void set_fresh(struct cache *c, const char *ns, const char *stem,
+    const char *val, unsigned ttl, char *key, size_t keylen, char *full,
+    size_t fulllen)
+{
+	ukey(key, keylen, stem);
+	set(c, ns, key, val, ttl);
+	(void)snprintf(full, fulllen, "pacer:v1:%s:%s", ns, key);
+}
+
 /* ------------------------------------------------------------ harness */
 
 Test(cache, set_get_delete_round_trip_binary_safe)
@@ -201,9 +212,8 @@ Test(cache, keys_are_namespaced_and_versioned_in_redis)
 	char key[64], full[160];
 	long long ttl;
 
-	ukey(key, sizeof(key), "42");
-	set(c, "user", key, "{\"id\":42}", 300);
-	(void)snprintf(full, sizeof(full), "pacer:v1:user:%s", key);
+	set_fresh(c, "user", "42", "{\"id\":42}", 300, key, sizeof(key), full,
+	    sizeof(full));
 	cr_assert(eq(i64, redis_int(r, "EXISTS", full), 1), "%s not in redis",
 	    full);
 	ttl = redis_int(r, "TTL", full);
@@ -240,9 +250,8 @@ Test(cache, redis_honours_the_ttl)
 	char key[64], full[160];
 	long long pttl;
 
-	ukey(key, sizeof(key), "brief");
-	set(c, "test", key, "soon gone", 1);
-	(void)snprintf(full, sizeof(full), "pacer:v1:test:%s", key);
+	set_fresh(c, "test", "brief", "soon gone", 1, key, sizeof(key), full,
+	    sizeof(full));
 	pttl = redis_int(r, "PTTL", full);
 	cr_assert(pttl > 0 && pttl <= 1000, "PTTL %lld, expected <= 1000",
 	    pttl);

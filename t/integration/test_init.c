@@ -59,13 +59,39 @@ static void teardown(void)
 
 TestSuite(init, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Run the script with one action and the build tree's programs. */
-static void action(struct tu_run *r, const char *act)
+/* Run the script with one action, the build tree's programs and
+ * conf_var ("PACERD_CONF=...") naming the configuration. */
+static void action_conf(struct tu_run *r, const char *act, char *conf_var)
 {
 	char *argv[] = {script, (char *)act, NULL};
-	char *env[] = {env_pacerd, env_ctl, env_conf, env_defaults, NULL};
+	char *env[] = {env_pacerd, env_ctl, conf_var, env_defaults, NULL};
 
 	cr_assert(eq(int, tu_run(r, argv, env), 0), "could not run %s", script);
+}
+
+static void action(struct tu_run *r, const char *act)
+{
+	action_conf(r, act, env_conf);
+}
+
+/* The same with bad.conf as the configuration. */
+static void action_bad_conf(struct tu_run *r, const char *act)
+{
+	char env_bad[600];
+
+	(void)snprintf(env_bad, sizeof(env_bad), "PACERD_CONF=%s", bad);
+	action_conf(r, act, env_bad);
+}
+
+/* With no server: act exits with status and says so on stdout. */
+static void expect_not_running(const char *act, int status)
+{
+	struct tu_run r;
+
+	action(&r, act);
+	cr_expect(eq(int, r.status, status), "%s: stderr: %s", act, r.err);
+	cr_expect(eq(str, r.out, "pacerd is not running\n"), "%s", act);
+	tu_run_free(&r);
 }
 
 static void start_fake(enum fm_reload reload)
@@ -88,6 +114,23 @@ static void expect_signals(const char *want)
 	free(s);
 }
 
+/* With the stand-in running: act exits 0, prints says followed by the
+ * stand-in's pid, and sends it no signal. */
+static void expect_running(const char *act, const char *says)
+{
+	struct tu_run r;
+	char want[128];
+
+	start_fake(FM_RELOAD_OK);
+	action(&r, act);
+	cr_expect(eq(int, r.status, 0), "%s: stderr: %s", act, r.err);
+	(void)snprintf(want, sizeof(want), "%s (pid %ld)\n", says,
+	    (long)fm.pid);
+	cr_expect(eq(str, r.out, want), "%s", act);
+	tu_run_free(&r);
+	expect_signals("");
+}
+
 Test(init, has_an_lsb_header)
 {
 	char *text = tu_read(script, NULL);
@@ -102,12 +145,7 @@ Test(init, has_an_lsb_header)
 
 Test(init, status_without_a_server_is_3)
 {
-	struct tu_run r;
-
-	action(&r, "status");
-	cr_expect(eq(int, r.status, 3), "stderr: %s", r.err);
-	cr_expect(eq(str, r.out, "pacerd is not running\n"));
-	tu_run_free(&r);
+	expect_not_running("status", 3);
 }
 
 Test(init, status_with_a_stale_pidfile_is_1)
@@ -124,17 +162,7 @@ Test(init, status_with_a_stale_pidfile_is_1)
 
 Test(init, status_of_a_running_master_is_0_with_its_pid)
 {
-	struct tu_run r;
-	char want[64];
-
-	start_fake(FM_RELOAD_OK);
-	action(&r, "status");
-	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	(void)snprintf(want, sizeof(want), "pacerd is running (pid %ld)\n",
-	    (long)fm.pid);
-	cr_expect(eq(str, r.out, want));
-	tu_run_free(&r);
-	expect_signals("");
+	expect_running("status", "pacerd is running");
 }
 
 Test(init, unknown_action_is_2_with_usage)
@@ -155,12 +183,7 @@ Test(init, unknown_action_is_2_with_usage)
 
 Test(init, stop_when_not_running_is_0)
 {
-	struct tu_run r;
-
-	action(&r, "stop");
-	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	cr_expect(eq(str, r.out, "pacerd is not running\n"));
-	tu_run_free(&r);
+	expect_not_running("stop", 0);
 }
 
 Test(init, stop_sends_term_and_waits)
@@ -213,13 +236,9 @@ Test(init, reload_tests_the_config_then_sends_hup)
 Test(init, reload_with_a_bad_config_is_6_and_signals_nothing)
 {
 	struct tu_run r;
-	char *argv[] = {script, "reload", NULL};
-	char env_bad[600];
-	char *env[] = {env_pacerd, env_ctl, env_bad, env_defaults, NULL};
 
-	(void)snprintf(env_bad, sizeof(env_bad), "PACERD_CONF=%s", bad);
 	start_fake(FM_RELOAD_OK);
-	cr_assert(eq(int, tu_run(&r, argv, env), 0));
+	action_bad_conf(&r, "reload");
 	cr_expect(eq(int, r.status, 6));
 	TU_EXPECT_IN(r.err, ":3: unknown key \"max_wokers\"");
 	TU_EXPECT_IN(r.err, "invalid configuration");
@@ -241,28 +260,14 @@ Test(init, reload_refused_by_the_master_is_1)
 
 Test(init, start_when_running_is_0)
 {
-	struct tu_run r;
-	char want[64];
-
-	start_fake(FM_RELOAD_OK);
-	action(&r, "start");
-	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	(void)snprintf(want, sizeof(want),
-	    "pacerd: already running (pid %ld)\n", (long)fm.pid);
-	cr_expect(eq(str, r.out, want));
-	tu_run_free(&r);
-	expect_signals("");
+	expect_running("start", "pacerd: already running");
 }
 
 Test(init, start_with_a_bad_config_is_6)
 {
 	struct tu_run r;
-	char *argv[] = {script, "start", NULL};
-	char env_bad[600];
-	char *env[] = {env_pacerd, env_ctl, env_bad, env_defaults, NULL};
 
-	(void)snprintf(env_bad, sizeof(env_bad), "PACERD_CONF=%s", bad);
-	cr_assert(eq(int, tu_run(&r, argv, env), 0));
+	action_bad_conf(&r, "start");
 	cr_expect(eq(int, r.status, 6));
 	TU_EXPECT_IN(r.err, ":3: unknown key \"max_wokers\"");
 	tu_run_free(&r);
@@ -271,13 +276,9 @@ Test(init, start_with_a_bad_config_is_6)
 Test(init, restart_with_a_bad_config_leaves_the_server_alone)
 {
 	struct tu_run r;
-	char *argv[] = {script, "restart", NULL};
-	char env_bad[600];
-	char *env[] = {env_pacerd, env_ctl, env_bad, env_defaults, NULL};
 
-	(void)snprintf(env_bad, sizeof(env_bad), "PACERD_CONF=%s", bad);
 	start_fake(FM_RELOAD_OK);
-	cr_assert(eq(int, tu_run(&r, argv, env), 0));
+	action_bad_conf(&r, "restart");
 	cr_expect(eq(int, r.status, 6));
 	tu_run_free(&r);
 	expect_signals("");

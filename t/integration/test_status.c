@@ -102,26 +102,12 @@ Test(status, text_summary_and_worker_table)
 {
 	char *s = render(STATUS_TEXT);
 
-	cr_expect(
-	    not(eq(ptr,
-	        strstr(s,
-	            "pacerd master pid 4321, generation 2, up 1h 2m 3s\n"),
-	        NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr, strstr(s, "last reload: none\n"), NULL)), "%s",
-	    s);
-	cr_expect(not(eq(ptr,
-	              strstr(s,
-	                  "requests: 3 (1xx 0, 2xx 2, 3xx 0, 4xx 1, 5xx 0)"),
-	              NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr,
-	              strstr(s,
-	                  "workers: 3 of 8 slots (_ 1 waiting, R 0 reading, W "
-	                  "1 handling, K 0 keep-alive, G 1 finishing, S 0 "
-	                  "streaming)"),
-	              NULL)),
-	    "%s", s);
+	TU_EXPECT_IN(s, "pacerd master pid 4321, generation 2, up 1h 2m 3s\n");
+	TU_EXPECT_IN(s, "last reload: none\n");
+	TU_EXPECT_IN(s, "requests: 3 (1xx 0, 2xx 2, 3xx 0, 4xx 1, 5xx 0)");
+	TU_EXPECT_IN(s,
+	    "workers: 3 of 8 slots (_ 1 waiting, R 0 reading, W 1 handling, K "
+	    "0 keep-alive, G 1 finishing, S 0 streaming)");
 	cr_expect(eq(sz, tu_count_lines_with(s, " 1002 "), 1), "%s", s);
 	cr_expect(not(eq(ptr, strstr(s, "7000  POST /mcp 10.0.0.7\n"), NULL)),
 	    "age of the running request: %s", s);
@@ -140,10 +126,7 @@ Test(status, failed_reload_is_shown_with_its_error)
 	    0));
 	cr_assert(eq(int, sb_header_read(sb, &hdr), 0));
 	s = render(STATUS_TEXT);
-	cr_expect(not(eq(ptr,
-	              strstr(s, "FAILED: pacerd.conf:3: unknown key \"x\"\n"),
-	              NULL)),
-	    "%s", s);
+	TU_EXPECT_IN(s, "FAILED: pacerd.conf:3: unknown key \"x\"\n");
 	free(s);
 }
 
@@ -176,38 +159,15 @@ Test(status, prometheus_form_has_counters_states_and_histogram)
 {
 	char *s = render(STATUS_PROMETHEUS);
 
-	cr_expect(not(eq(ptr,
-	              strstr(s, "pacer_http_requests_total{class=\"2xx\"} 2\n"),
-	              NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr,
-	              strstr(s, "pacer_workers{state=\"handling\"} 1\n"),
-	              NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr,
-	              strstr(s,
-	                  "pacer_http_request_duration_seconds_bucket{le=\"0."
-	                  "0005\"} 1\n"),
-	              NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr,
-	              strstr(s,
-	                  "pacer_http_request_duration_seconds_bucket{le=\"+"
-	                  "Inf\"} 3\n"),
-	              NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr,
-	              strstr(s,
-	                  "pacer_http_request_duration_seconds_count 3\n"),
-	              NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr,
-	              strstr(s,
-	                  "pacer_http_request_duration_seconds_sum 0.0212\n"),
-	              NULL)),
-	    "%s", s);
-	cr_expect(not(eq(ptr, strstr(s, "pacer_generation 2\n"), NULL)), "%s",
-	    s);
+	TU_EXPECT_IN(s, "pacer_http_requests_total{class=\"2xx\"} 2\n");
+	TU_EXPECT_IN(s, "pacer_workers{state=\"handling\"} 1\n");
+	TU_EXPECT_IN(s,
+	    "pacer_http_request_duration_seconds_bucket{le=\"0.0005\"} 1\n");
+	TU_EXPECT_IN(s,
+	    "pacer_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n");
+	TU_EXPECT_IN(s, "pacer_http_request_duration_seconds_count 3\n");
+	TU_EXPECT_IN(s, "pacer_http_request_duration_seconds_sum 0.0212\n");
+	TU_EXPECT_IN(s, "pacer_generation 2\n");
 	free(s);
 }
 
@@ -233,90 +193,106 @@ Test(status, quantiles_interpolate_within_buckets)
 	    "a quantile in +Inf must say it is a lower bound");
 }
 
+/* Run the built pacerctl with args (NULL-terminated, at most 6) and
+ * expect status; the caller frees r. */
+static void run_ctl(struct tu_run *r, const char *const *args, int status)
+{
+	char *argv[8];
+	size_t n;
+
+	argv[0] = tu_buildpath("master/pacerctl");
+	for (n = 0; args[n] != NULL && n < 6; n++)
+		argv[n + 1] = (char *)args[n];
+	argv[n + 1] = NULL;
+	cr_assert(eq(int, tu_run(r, argv, NULL), 0), "could not run %s",
+	    argv[0]);
+	free(argv[0]);
+	cr_expect(eq(int, r->status, status),
+	    "pacerctl exit status; stderr: %s", r->err);
+}
+
 Test(status, pacerctl_status_reads_the_file_without_the_server)
 {
-	char *ctl = tu_buildpath("master/pacerctl");
-	char *argv[] = {ctl, "-s", path, "status", NULL};
-	char *jargv[] = {ctl, "-s", path, "status", "--json", NULL};
+	const char *args[] = {"-s", path, "status", NULL};
+	const char *jargs[] = {"-s", path, "status", "--json", NULL};
 	struct json_object *o;
 	struct tu_run r;
 
-	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
-	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	cr_expect(not(eq(ptr, strstr(r.out, "pacerd master pid 4321"), NULL)),
-	    "%s", r.out);
+	run_ctl(&r, args, 0);
+	TU_EXPECT_IN(r.out, "pacerd master pid 4321");
 	tu_run_free(&r);
-	cr_assert(eq(int, tu_run(&r, jargv, NULL), 0));
-	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
+	run_ctl(&r, jargs, 0);
 	o = json_tokener_parse(r.out);
 	cr_expect(not(eq(ptr, o, NULL)), "not JSON: %s", r.out);
 	json_object_put(o);
 	tu_run_free(&r);
-	free(ctl);
 }
 
 Test(status, pacerctl_finds_the_scoreboard_through_run_dir)
 {
-	char *ctl = tu_buildpath("master/pacerctl"), conf_text[700], *conf;
+	char conf_text[700], *conf;
 	struct tu_run r;
 
 	(void)snprintf(conf_text, sizeof(conf_text), "run_dir = '%s'\n", dir);
 	conf = tu_write(dir, "pacerd.conf", conf_text);
 	{
-		char *argv[] = {ctl, "-f", conf, "status", "--prometheus",
+		const char *args[] = {"-f", conf, "status", "--prometheus",
 		    NULL};
 
-		cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
+		run_ctl(&r, args, 0);
 	}
-	cr_expect(eq(int, r.status, 0), "stderr: %s", r.err);
-	cr_expect(not(eq(ptr, strstr(r.out, "# TYPE pacer_workers gauge\n"),
-	              NULL)),
-	    "%s", r.out);
+	TU_EXPECT_IN(r.out, "# TYPE pacer_workers gauge\n");
 	tu_run_free(&r);
 	free(conf);
-	free(ctl);
 }
 
 Test(status, pacerctl_without_a_scoreboard_says_where_it_looked)
 {
-	char *ctl = tu_buildpath("master/pacerctl");
-	char *argv[] = {ctl, "-s", "/nonexistent/pacerd.scoreboard", "status",
+	const char *args[] = {"-s", "/nonexistent/pacerd.scoreboard", "status",
 	    NULL};
-	char *bad[] = {ctl, "-s", path, "status", "--yaml", NULL};
+	const char *bad[] = {"-s", path, "status", "--yaml", NULL};
 	struct tu_run r;
 
-	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
-	cr_expect(eq(int, r.status, 1));
-	cr_expect(not(eq(ptr, strstr(r.err, "/nonexistent/pacerd.scoreboard"),
-	              NULL)),
-	    "%s", r.err);
-	cr_expect(not(eq(ptr, strstr(r.err, "No such file or directory"),
-	              NULL)),
-	    "%s", r.err);
+	run_ctl(&r, args, 1);
+	TU_EXPECT_IN(r.err, "/nonexistent/pacerd.scoreboard");
+	TU_EXPECT_IN(r.err, "No such file or directory");
 	tu_run_free(&r);
-	cr_assert(eq(int, tu_run(&r, bad, NULL), 0));
-	cr_expect(eq(int, r.status, 2), "a usage error");
-	cr_expect(not(eq(ptr, strstr(r.err, "unknown option \"--yaml\""),
-	              NULL)),
-	    "%s", r.err);
+	run_ctl(&r, bad, 2); /* a usage error */
+	TU_EXPECT_IN(r.err, "unknown option \"--yaml\"");
 	tu_run_free(&r);
-	free(ctl);
+}
+
+/* A second scoreboard, name in the test's folder: 2 slots, master pid 1. */
+static struct sb *other_sb(const char *name)
+{
+	char p[600], err[256];
+	struct sb *b;
+
+	(void)snprintf(p, sizeof(p), "%s/%s", dir, name);
+	b = sb_create(p, 2, 1, err, sizeof(err));
+	cr_assert(not(eq(ptr, b, NULL)), "sb_create %s: %s", p, err);
+	return b;
+}
+
+/* Append b's rendering in fmt, at time 0, to out. */
+static void render_into(const struct sb *b, enum status_format fmt,
+    struct buf *out)
+{
+	char err[256] = "";
+
+	cr_assert(eq(int, status_render(b, fmt, 0, 0, out, err, sizeof(err)),
+	              0),
+	    "status_render %d: %s", (int)fmt, err);
 }
 
 Test(status, empty_histogram_gives_null_latency_not_zero)
 {
-	char dir2[600], err[256];
-	struct sb *empty;
+	struct sb *empty = other_sb("empty.scoreboard");
 	struct buf out;
 	struct json_object *root, *o, *v;
 
-	(void)snprintf(dir2, sizeof(dir2), "%s/empty.scoreboard", dir);
-	empty = sb_create(dir2, 2, 1, err, sizeof(err));
-	cr_assert(not(eq(ptr, empty, NULL)), "%s", err);
 	buf_init_dynamic(&out, 1 << 16);
-	cr_assert(eq(int,
-	    status_render(empty, STATUS_JSON, 0, 0, &out, err, sizeof(err)),
-	    0));
+	render_into(empty, STATUS_JSON, &out);
 	root = json_tokener_parse(buf_str(&out));
 	cr_assert(not(eq(ptr, root, NULL)), "not JSON: %s", buf_str(&out));
 	cr_assert(json_object_object_get_ex(root, "latency_ms", &o));
@@ -389,6 +365,16 @@ static struct json_object *get(struct json_object *o, const char *key)
 	return v;
 }
 
+/* Expect route object o to be named route and to count requests. */
+static void expect_route(struct json_object *o, const char *route,
+    int64_t requests)
+{
+	cr_expect(eq(str, (char *)json_object_get_string(get(o, "route")),
+	    (char *)route));
+	cr_expect(eq(i64, json_object_get_int64(get(o, "requests")), requests),
+	    "requests of route %s", route);
+}
+
 Test(status, json_has_routes_and_recycle_requests)
 {
 	static const char *const recycle[] = {"rss", NULL, "requests,rss"};
@@ -402,9 +388,7 @@ Test(status, json_has_routes_and_recycle_requests)
 	cr_assert(eq(sz, json_object_array_length(routes), 3),
 	    "expected the three registered routes: %s", s);
 	o = json_object_array_get_idx(routes, 1);
-	cr_expect(
-	    eq(str, (char *)json_object_get_string(get(o, "route")), "mcp"));
-	cr_expect(eq(i64, json_object_get_int64(get(o, "requests")), 2));
+	expect_route(o, "mcp", 2);
 	st = get(o, "status");
 	cr_expect(eq(i64, json_object_get_int64(get(st, "1xx")), 0));
 	cr_expect(eq(i64, json_object_get_int64(get(st, "2xx")), 1));
@@ -413,10 +397,7 @@ Test(status, json_has_routes_and_recycle_requests)
 	    eq(dbl, json_object_get_double(get(o, "latency_sum_ms")), 21.2));
 	cr_expect(not(eq(ptr, strstr(s, "\"latency_sum_ms\":21.200}"), NULL)),
 	    "expected the sum exact to the microsecond: %s", s);
-	o = json_object_array_get_idx(routes, 2);
-	cr_expect(
-	    eq(str, (char *)json_object_get_string(get(o, "route")), "idle"));
-	cr_expect(eq(i64, json_object_get_int64(get(o, "requests")), 0));
+	expect_route(json_object_array_get_idx(routes, 2), "idle", 0);
 
 	slots = get(root, "slots");
 	cr_assert(eq(sz, json_object_array_length(slots), 3));
@@ -519,35 +500,23 @@ Test(status, two_routes_with_one_label_show_as_one)
 	                  "by_route_total{route=\"mcp\",class=\"2xx\"}"),
 	              1),
 	    "expected one series per label and class:\n%s", s);
-	cr_expect(not(eq(ptr,
-	              strstr(s,
-	                  "pacer_http_request_duration_by_route_seconds_"
-	                  "count{route=\"mcp\"} 3\n"),
-	              NULL)),
-	    "%s", s);
+	TU_EXPECT_IN(s,
+	    "pacer_http_request_duration_by_route_seconds_count{route=\"mcp\"} "
+	    "3\n");
 	free(s);
 }
 
 Test(status, no_registered_route_means_no_route_output)
 {
-	char p2[600], err[256];
-	struct sb *bare;
+	struct sb *bare = other_sb("bare.scoreboard");
 	struct buf out;
 	const char *text;
 
-	(void)snprintf(p2, sizeof(p2), "%s/bare.scoreboard", dir);
-	bare = sb_create(p2, 2, 1, err, sizeof(err));
-	cr_assert(not(eq(ptr, bare, NULL)), "%s", err);
 	cr_assert(eq(int, sb_slot_claim(bare, 0, 77, 1), 0));
 	buf_init_dynamic(&out, 1 << 16);
-	cr_assert(eq(int,
-	    status_render(bare, STATUS_TEXT, 0, 0, &out, err, sizeof(err)), 0));
-	cr_assert(eq(int,
-	    status_render(bare, STATUS_JSON, 0, 0, &out, err, sizeof(err)), 0));
-	cr_assert(eq(int,
-	    status_render(bare, STATUS_PROMETHEUS, 0, 0, &out, err,
-	        sizeof(err)),
-	    0));
+	render_into(bare, STATUS_TEXT, &out);
+	render_into(bare, STATUS_JSON, &out);
+	render_into(bare, STATUS_PROMETHEUS, &out);
 	text = buf_str(&out);
 	cr_expect(eq(ptr, strstr(text, "ROUTE"), NULL),
 	    "expected no route table:\n%s", text);

@@ -181,13 +181,16 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* GET url with libcurl, trusting only the test CA; status 0 when the
- * exchange failed. */
-static void curl_get(const char *url, struct reply *r)
+/* GET scheme://127.0.0.1:port/path with libcurl, trusting only the test
+ * CA; status 0 when the exchange failed. */
+static void curl_get(const char *scheme, int port, const char *path,
+    struct reply *r)
 {
-	char *ca = path_in(srv.dir, "ca.pem");
+	char *ca = path_in(srv.dir, "ca.pem"), url[128];
 	CURL *c = curl_easy_init();
 
+	(void)snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", scheme, port,
+	    path);
 	memset(r, 0, sizeof(*r));
 	cr_assert(not(eq(ptr, c, NULL)));
 	(void)curl_easy_setopt(c, CURLOPT_URL, url);
@@ -233,18 +236,40 @@ static void io_timeout(int fd, int ms)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* A client connection to the TLS port, before its handshake. */
+struct tls_conn {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+};
+
+static void conn_open(struct tls_conn *t, int max)
+{
+	t->ctx = client_ctx(max);
+	t->ssl = SSL_new(t->ctx);
+	t->fd = ts_connect(tls_port);
+	cr_assert(t->fd >= 0 && t->ssl != NULL);
+	io_timeout(t->fd, 5000);
+	(void)SSL_set_fd(t->ssl, t->fd);
+}
+
+static void conn_close(struct tls_conn *t)
+{
+	SSL_free(t->ssl);
+	SSL_CTX_free(t->ctx);
+	(void)close(t->fd);
+}
+
 /* Handshake with the TLS port: the serial of the server's certificate,
  * or -1 when the handshake failed (OpenSSL's reason in why). */
 static long handshake(int max, char *why, size_t n)
 {
-	SSL_CTX *ctx = client_ctx(max);
-	SSL *ssl = SSL_new(ctx);
-	int fd = ts_connect(tls_port);
+	struct tls_conn t;
+	SSL *ssl;
 	long serial = -1;
 
-	cr_assert(fd >= 0 && ssl != NULL);
-	io_timeout(fd, 5000);
-	(void)SSL_set_fd(ssl, fd);
+	conn_open(&t, max);
+	ssl = t.ssl;
 	ERR_clear_error();
 	if (SSL_connect(ssl) == 1) {
 		X509 *x = SSL_get1_peer_certificate(ssl);
@@ -259,9 +284,7 @@ static long handshake(int max, char *why, size_t n)
 		(void)snprintf(why, n, "%s",
 		    e != 0 ? ERR_reason_error_string(e) : "(no reason)");
 	}
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
-	(void)close(fd);
+	conn_close(&t);
 	return serial;
 }
 
@@ -288,21 +311,16 @@ static bool has_field(const struct reply *r, const char *line)
 
 Test(tls, https_request_gets_200_with_hsts)
 {
-	char url[128];
 	struct reply r;
 
-	(void)snprintf(url, sizeof(url), "https://127.0.0.1:%d/health/live",
-	    tls_port);
-	curl_get(url, &r);
+	curl_get("https", tls_port, "/health/live", &r);
 	cr_assert(eq(long, r.status, 200), "head:\n%s", r.head);
 	cr_expect(has_field(&r,
 	              "Strict-Transport-Security: max-age=31536000\r\n"),
 	    "head:\n%s", r.head);
 	cr_expect(has_field(&r, "X-Content-Type-Options: nosniff\r\n"));
 	cr_expect(has_field(&r, "X-Frame-Options: DENY\r\n"));
-	(void)snprintf(url, sizeof(url), "https://127.0.0.1:%d/no/such/path",
-	    tls_port);
-	curl_get(url, &r);
+	curl_get("https", tls_port, "/no/such/path", &r);
 	cr_assert(eq(long, r.status, 404));
 	cr_expect(has_field(&r, "Strict-Transport-Security: "));
 }
@@ -313,15 +331,14 @@ Test(tls, https_request_gets_200_with_hsts)
 Test(tls, pipelined_requests_and_large_bodies)
 {
 	enum { BODY = 200 * 1024 };
-	SSL_CTX *ctx = client_ctx(0);
-	SSL *ssl = SSL_new(ctx);
-	int fd = ts_connect(tls_port), k;
+	struct tls_conn t;
+	SSL *ssl;
+	int k;
 	char head[256], *req, *got, *p;
 	size_t hl, len = 0, cap = 4 * BODY, n = 0;
 
-	cr_assert(fd >= 0 && ssl != NULL);
-	io_timeout(fd, 5000);
-	(void)SSL_set_fd(ssl, fd);
+	conn_open(&t, 0);
+	ssl = t.ssl;
 	cr_assert(eq(int, SSL_connect(ssl), 1));
 	hl = (size_t)snprintf(head, sizeof(head),
 	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\n"
@@ -353,19 +370,14 @@ Test(tls, pipelined_requests_and_large_bodies)
 	    not(eq(ptr, strstr(p + 4 + BODY, "\"status\":\"ok\""), NULL)));
 	free(req);
 	free(got);
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
-	(void)close(fd);
+	conn_close(&t);
 }
 
 Test(tls, plain_port_unchanged_and_without_hsts)
 {
-	char url[128];
 	struct reply r;
 
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d/health/live",
-	    srv.port);
-	curl_get(url, &r);
+	curl_get("http", srv.port, "/health/live", &r);
 	cr_assert(eq(long, r.status, 200), "head:\n%s", r.head);
 	cr_expect(not(has_field(&r, "Strict-Transport-Security")), "head:\n%s",
 	    r.head);
@@ -473,81 +485,72 @@ Test(tls, stalled_handshake_is_closed_after_header_timeout)
 
 /* ---- configuration -------------------------------------------------------- */
 
-static void pacerd_test(const struct ts *s, struct tu_run *r)
+/* Run pacerd -t on s's configuration: expect status, and want (unless
+ * NULL) in what it wrote to stderr. */
+static void expect_pacerd_t(const struct ts *s, int status, const char *want)
 {
 	char *argv[5] = {NULL, "-t", "-f", NULL, NULL};
+	struct tu_run r;
 
 	argv[0] = tu_buildpath("master/pacerd");
 	argv[3] = s->conf;
-	cr_assert(eq(int, tu_run(r, argv, NULL), 0));
+	cr_assert(eq(int, tu_run(&r, argv, NULL), 0));
 	free(argv[0]);
+	cr_assert(eq(int, r.status, status), "pacerd -t: %s%s", r.out, r.err);
+	if (want != NULL)
+		TU_EXPECT_IN(r.err, want);
+	tu_run_free(&r);
+}
+
+/* Rewrite s's configuration with a tls listener on its port that serves
+ * cert with key (both file names in s's folder). */
+static void rewrite_tls(struct ts *s, const char *cert, const char *key)
+{
+	char extra[1024];
+
+	(void)snprintf(extra, sizeof(extra),
+	    "listen = 127.0.0.1:%d tls\ntls_cert_file = '%s/%s'\n"
+	    "tls_key_file = '%s/%s'\n",
+	    s->port, s->dir, cert, s->dir, key);
+	ts_rewrite(s, extra);
 }
 
 Test(tls_config, tls_listener_needs_cert_and_key)
 {
 	struct ts s;
-	struct tu_run r;
 	char extra[256];
 
 	ts_init(&s, NULL);
 	(void)snprintf(extra, sizeof(extra), "listen = 127.0.0.1:%d tls\n",
 	    s.port);
 	ts_rewrite(&s, extra);
-	pacerd_test(&s, &r);
-	cr_assert(eq(int, r.status, 1));
-	TU_EXPECT_IN(r.err, "has a tls address but tls_cert_file is not set");
-	tu_run_free(&r);
+	expect_pacerd_t(&s, 1,
+	    "has a tls address but tls_cert_file is not set");
 	ts_fini(&s);
 }
 
 Test(tls_config, a_stray_marker_is_refused)
 {
 	struct ts s;
-	struct tu_run r;
 
 	ts_init(&s, "listen = 8080, tls\n");
-	pacerd_test(&s, &r);
-	cr_assert(eq(int, r.status, 1));
-	TU_EXPECT_IN(r.err, "the tls marker must follow an address");
-	tu_run_free(&r);
+	expect_pacerd_t(&s, 1, "the tls marker must follow an address");
 	ts_fini(&s);
 }
 
 Test(tls_config, unreadable_or_mismatched_files_fail_the_test)
 {
 	struct ts s;
-	struct tu_run r;
-	char extra[1024];
 
 	ts_init(&s, NULL);
 	make_ca(s.dir);
 	make_cert(s.dir, "one", "0x1001");
 	make_cert(s.dir, "two", "0x1002");
-	(void)snprintf(extra, sizeof(extra),
-	    "listen = 127.0.0.1:%d tls\ntls_cert_file = '%s/one.pem'\n"
-	    "tls_key_file = '%s/two.key'\n",
-	    s.port, s.dir, s.dir);
-	ts_rewrite(&s, extra);
-	pacerd_test(&s, &r);
-	cr_assert(eq(int, r.status, 1), "%s", r.out);
-	TU_EXPECT_IN(r.err, "does not match the certificate");
-	tu_run_free(&r);
-	(void)snprintf(extra, sizeof(extra),
-	    "listen = 127.0.0.1:%d tls\ntls_cert_file = '%s/none.pem'\n"
-	    "tls_key_file = '%s/one.key'\n",
-	    s.port, s.dir, s.dir);
-	ts_rewrite(&s, extra);
-	pacerd_test(&s, &r);
-	cr_assert(eq(int, r.status, 1));
-	TU_EXPECT_IN(r.err, "none.pem: No such file or directory");
-	tu_run_free(&r);
-	(void)snprintf(extra, sizeof(extra),
-	    "listen = 127.0.0.1:%d tls\ntls_cert_file = '%s/one.pem'\n"
-	    "tls_key_file = '%s/one.key'\n",
-	    s.port, s.dir, s.dir);
-	ts_rewrite(&s, extra);
-	pacerd_test(&s, &r);
-	cr_assert(eq(int, r.status, 0), "%s", r.err);
-	tu_run_free(&r);
+	rewrite_tls(&s, "one.pem", "two.key");
+	expect_pacerd_t(&s, 1, "does not match the certificate");
+	rewrite_tls(&s, "none.pem", "one.key");
+	expect_pacerd_t(&s, 1, "none.pem: No such file or directory");
+	rewrite_tls(&s, "one.pem", "one.key");
+	expect_pacerd_t(&s, 0, NULL);
 	ts_fini(&s);
 }

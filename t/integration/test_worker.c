@@ -32,6 +32,16 @@
 
 TestSuite(worker, .init = wt_setup, .fini = wt_teardown, .timeout = 90);
 
+/* Send req on c and read its reply into r (caller frees); assert that it
+ * came and has status. */
+static void send_expect(struct wt_cl *c, const char *req, int status,
+    struct wt_rep *r)
+{
+	wt_send(c, req);
+	cr_assert(eq(int, wt_reply(c, r, false), 0), "no reply to %s", req);
+	cr_assert(eq(int, r->status, status), "reply to %s: %s", req, r->head);
+}
+
 /* ---- keep-alive, pipelining, routes ------------------------------------- */
 
 Test(worker, health_live_keep_alive_on_one_connection)
@@ -112,9 +122,8 @@ Test(worker, unknown_path_404_and_wrong_method_405_keep_the_connection)
 	    "this path.\", \"request_id\": \"nf-1\"}"));
 	cr_assert(not(wt_rep_closes(&r)));
 	wt_rep_free(&r);
-	wt_send(&c, "DELETE /health/live HTTP/1.1\r\nHost: t\r\n\r\n");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 405));
+	send_expect(&c, "DELETE /health/live HTTP/1.1\r\nHost: t\r\n\r\n", 405,
+	    &r);
 	bool allow = wt_rep_has(&r, "Allow", "GET, HEAD");
 	cr_assert(allow, "%s", r.head);
 	cr_assert(wt_head_field(r.head, "X-Request-Id", id, sizeof(id)));
@@ -126,11 +135,10 @@ Test(worker, unknown_path_404_and_wrong_method_405_keep_the_connection)
 	wt_rep_free(&r);
 	/* A body sent to a 405 is read and dropped, and the next request on
 	 * the connection still parses. */
-	wt_send(&c,
+	send_expect(&c,
 	    "POST /health/live HTTP/1.1\r\nHost: t\r\nContent-Length: "
-	    "5\r\n\r\nhello");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 405));
+	    "5\r\n\r\nhello",
+	    405, &r);
 	wt_rep_free(&r);
 	wt_get(&c, "/health/live", NULL, &r);
 	cr_assert(eq(int, r.status, 200));
@@ -324,31 +332,43 @@ Test(worker, chunked_post_body_is_decoded)
 
 	wt_start(NULL, 1);
 	wt_open(&c);
-	wt_send(&c,
+	send_expect(&c,
 	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n"
-	    "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 200));
+	    "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+	    200, &r);
 	cr_assert(eq(str, r.body, "hello world"));
 	wt_rep_free(&r);
 	/* Content-Length body on the same connection. */
-	wt_send(&c,
+	send_expect(&c,
 	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\n"
-	    "Content-Length: 3\r\n\r\nabc");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
+	    "Content-Length: 3\r\n\r\nabc",
+	    200, &r);
 	cr_assert(eq(str, r.body, "abc"));
 	wt_rep_free(&r);
 	/* POST where only GET is served. */
-	wt_send(&c,
+	send_expect(&c,
 	    "POST /health/live HTTP/1.1\r\nHost: t\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 405));
+	    "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	    405, &r);
 	bool allow = wt_rep_has(&r, "Allow", "GET, HEAD");
 	cr_assert(allow);
 	wt_rep_free(&r);
 	wt_close(&c);
+}
+
+/* A request that expects 100-continue with a Content-Length of len. */
+static void send_expect_continue(struct wt_cl *c, const char *path,
+    const char *len, int status, struct wt_rep *r)
+{
+	char req[256];
+	int n = snprintf(req, sizeof(req),
+	    "POST %s HTTP/1.1\r\nHost: t\r\n"
+	    "Expect: 100-continue\r\nContent-Length: %s\r\n\r\n",
+	    path, len);
+
+	cr_assert(n > 0 && (size_t)n < sizeof(req), "request for %s cut", path);
+	send_expect(c, req, status, r);
 }
 
 Test(worker, expect_100_continue)
@@ -358,35 +378,21 @@ Test(worker, expect_100_continue)
 
 	wt_start(NULL, 1);
 	wt_open(&c);
-	wt_send(&c,
-	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\n"
-	    "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 100));
+	send_expect_continue(&c, "/debug/echo", "5", 100, &r);
 	cr_assert(eq(str, r.head, "HTTP/1.1 100 Continue\r\n\r\n"));
 	wt_rep_free(&r);
-	wt_send(&c, "hello");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 200));
+	send_expect(&c, "hello", 200, &r);
 	cr_assert(eq(str, r.body, "hello"));
 	wt_rep_free(&r);
 	wt_close(&c);
 
 	/* Refused anyway: no 100, the final status at once. */
 	wt_open(&c);
-	wt_send(&c,
-	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\n"
-	    "Expect: 100-continue\r\nContent-Length: 5000000\r\n\r\n");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 413));
+	send_expect_continue(&c, "/debug/echo", "5000000", 413, &r);
 	wt_rep_free(&r);
 	wt_close(&c);
 	wt_open(&c);
-	wt_send(&c,
-	    "POST /nope HTTP/1.1\r\nHost: t\r\n"
-	    "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
-	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(eq(int, r.status, 404));
+	send_expect_continue(&c, "/nope", "5", 404, &r);
 	cr_assert(wt_rep_closes(&r));
 	wt_rep_free(&r);
 	wt_close(&c);

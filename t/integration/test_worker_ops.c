@@ -186,6 +186,16 @@ Test(worker_ops, idle_keep_alive_closes_silently_at_keepalive_timeout)
 	wt_close(&c);
 }
 
+/* Assert that reply r says Connection: close and that the server then
+ * closes c; free both. */
+static void expect_close(struct wt_cl *c, struct wt_rep *r)
+{
+	cr_assert(wt_rep_closes(r), "no Connection: close in %s", r->head);
+	wt_rep_free(r);
+	cr_assert(wt_eof(c, 4000), "the server kept the connection open");
+	wt_close(c);
+}
+
 Test(worker_ops, keepalive_requests_and_keepalive_off)
 {
 	struct wt_cl c;
@@ -197,19 +207,13 @@ Test(worker_ops, keepalive_requests_and_keepalive_off)
 	cr_assert(not(wt_rep_closes(&r)));
 	wt_rep_free(&r);
 	wt_get(&c, "/health/live", NULL, &r);
-	cr_assert(wt_rep_closes(&r));
-	wt_rep_free(&r);
-	cr_assert(wt_eof(&c, 4000));
-	wt_close(&c);
+	expect_close(&c, &r);
 	wt_teardown();
 
 	wt_start("keepalive_timeout = 0\n", 1);
 	wt_open(&c);
 	wt_get(&c, "/health/live", NULL, &r);
-	cr_assert(wt_rep_closes(&r));
-	wt_rep_free(&r);
-	cr_assert(wt_eof(&c, 4000));
-	wt_close(&c);
+	expect_close(&c, &r);
 }
 
 Test(worker_ops, http10_keeps_alive_only_when_asked)
@@ -222,10 +226,7 @@ Test(worker_ops, http10_keeps_alive_only_when_asked)
 	wt_send(&c, "GET /health/live HTTP/1.0\r\n\r\n");
 	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
 	cr_assert(eq(int, r.status, 200));
-	cr_assert(wt_rep_closes(&r));
-	wt_rep_free(&r);
-	cr_assert(wt_eof(&c, 4000));
-	wt_close(&c);
+	expect_close(&c, &r);
 	wt_open(&c);
 	wt_send(&c,
 	    "GET /health/live HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
@@ -237,10 +238,22 @@ Test(worker_ops, http10_keeps_alive_only_when_asked)
 	    "GET /health/live HTTP/1.1\r\nHost: t\r\nConnection: "
 	    "close\r\n\r\n");
 	cr_assert(eq(int, wt_reply(&c, &r, false), 0));
-	cr_assert(wt_rep_closes(&r));
-	wt_rep_free(&r);
-	cr_assert(wt_eof(&c, 4000));
-	wt_close(&c);
+	expect_close(&c, &r);
+}
+
+/* Connect c and send body (n bytes) to /debug/echo, which sends it all
+ * back. */
+static void post_echo(struct wt_cl *c, const char *body, size_t n)
+{
+	char hdr[128];
+
+	wt_open(c);
+	(void)snprintf(hdr, sizeof(hdr),
+	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\nContent-Length: "
+	    "%zu\r\n\r\n",
+	    n);
+	wt_send(c, hdr);
+	wt_sendn(c, body, n);
 }
 
 /* A client that does not read is parked, and the worker serves others
@@ -251,7 +264,7 @@ Test(worker_ops, slow_reader_is_parked_not_blocking_the_worker)
 	struct wt_rep r;
 	struct sb_slot_view v;
 	size_t n = (size_t)12 << 20, i;
-	char *body = malloc(n), hdr[128];
+	char *body = malloc(n);
 	bool parked = false;
 	uint64_t end;
 
@@ -261,13 +274,7 @@ Test(worker_ops, slow_reader_is_parked_not_blocking_the_worker)
 	/* 12 MB: more than the server's send buffer (at most 4 MB) and
 	 * the receive window of a client that reads nothing. */
 	wt_start("max_body_size = 16MB\nsend_timeout = 30s\n", 1);
-	wt_open(&slow);
-	(void)snprintf(hdr, sizeof(hdr),
-	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\nContent-Length: "
-	    "%zu\r\n\r\n",
-	    n);
-	wt_send(&slow, hdr);
-	wt_sendn(&slow, body, n);
+	post_echo(&slow, body, n);
 	end = wt_now_ms() + 10000;
 	while (!parked && wt_now_ms() < end) {
 		parked = wt_slot_view(0, &v) && v.conn_writing == 1;
@@ -294,19 +301,13 @@ Test(worker_ops, reader_that_never_reads_is_dropped_at_send_timeout)
 	struct wt_cl slow;
 	struct sb_slot_view v;
 	size_t n = (size_t)12 << 20;
-	char *body = calloc(1, n), hdr[128];
+	char *body = calloc(1, n);
 	uint64_t end;
 	bool parked = false, dropped = false;
 
 	cr_assert(not(eq(ptr, body, NULL)));
 	wt_start("max_body_size = 16MB\n", 1); /* send_timeout = 1s */
-	wt_open(&slow);
-	(void)snprintf(hdr, sizeof(hdr),
-	    "POST /debug/echo HTTP/1.1\r\nHost: t\r\nContent-Length: "
-	    "%zu\r\n\r\n",
-	    n);
-	wt_send(&slow, hdr);
-	wt_sendn(&slow, body, n);
+	post_echo(&slow, body, n);
 	end = wt_now_ms() + 15000;
 	while (!dropped && wt_now_ms() < end) {
 		if (wt_slot_view(0, &v)) {
@@ -513,19 +514,13 @@ Test(worker_ops, sigterm_is_graceful)
 	/* The request in hand completes, and says it is the last. */
 	cr_assert(eq(int, wt_reply(&busy, &r, false), 0));
 	cr_assert(eq(int, r.status, 200));
-	cr_assert(wt_rep_closes(&r), "%s", r.head);
-	wt_rep_free(&r);
-	cr_assert(wt_eof(&busy, 4000));
-	wt_close(&busy);
+	expect_close(&busy, &r);
 	cr_assert(wt_wait_state(0, SB_STATE_FINISHING, 3000));
 	/* The kept-alive connection's next reply carries Connection: close. */
 	wt_send(&half, "Host: t\r\n\r\n");
 	cr_assert(eq(int, wt_reply(&half, &r, false), 0));
 	cr_assert(eq(int, r.status, 200));
-	cr_assert(wt_rep_closes(&r), "%s", r.head);
-	wt_rep_free(&r);
-	cr_assert(wt_eof(&half, 4000));
-	wt_close(&half);
+	expect_close(&half, &r);
 	/* The idle one is closed after the short grace. */
 	cr_assert(wt_eof(&idle, 5000));
 	cr_assert(wait_exit(wt_kids[0], 5000, &status), "worker did not exit");

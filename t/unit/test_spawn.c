@@ -15,26 +15,30 @@ static struct spawn_counts counts(unsigned idle, unsigned total)
 	return c;
 }
 
-Test(spawn, idle_pool_within_bounds_does_nothing)
+/* The decision of a fresh pool's first tick with idle of total workers. */
+static struct spawn_decision first_tick(unsigned idle, unsigned total)
 {
 	struct spawn_state st;
 	struct spawn_decision d;
-	struct spawn_counts c = counts(5, 10);
+	struct spawn_counts c = counts(idle, total);
 
 	spawn_init(&st);
 	spawn_tick(&st, &c, &d);
+	return d;
+}
+
+Test(spawn, idle_pool_within_bounds_does_nothing)
+{
+	struct spawn_decision d = first_tick(5, 10);
+
 	cr_assert(eq(u32, d.fork_n, 0));
 	cr_assert(not(d.retire_one));
 }
 
 Test(spawn, too_many_idle_retires_one_per_tick)
 {
-	struct spawn_state st;
-	struct spawn_decision d;
-	struct spawn_counts c = counts(20, 20);
+	struct spawn_decision d = first_tick(20, 20);
 
-	spawn_init(&st);
-	spawn_tick(&st, &c, &d);
 	cr_assert(d.retire_one, "20 idle with max_spare 8: expected a retire");
 	cr_assert(eq(u32, d.fork_n, 0));
 }
@@ -100,13 +104,13 @@ Test(spawn, max_workers_caps_forks_and_is_logged_once)
 
 Test(spawn, crash_delay_backs_off_to_ten_seconds)
 {
-	cr_assert(eq(u32, spawn_crash_delay_ms(0), 0));
-	cr_assert(eq(u32, spawn_crash_delay_ms(1), 0));
-	cr_assert(eq(u32, spawn_crash_delay_ms(2), 100));
-	cr_assert(eq(u32, spawn_crash_delay_ms(3), 200));
-	cr_assert(eq(u32, spawn_crash_delay_ms(8), 6400));
-	cr_assert(eq(u32, spawn_crash_delay_ms(9), 10000));
-	cr_assert(eq(u32, spawn_crash_delay_ms(1000), 10000));
+	static const unsigned crashes[][2] = {{0, 0}, {1, 0}, {2, 100},
+	    {3, 200}, {8, 6400}, {9, 10000}, {1000, 10000}};
+
+	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++)
+		cr_assert(eq(u32, spawn_crash_delay_ms(crashes[i][0]),
+		              crashes[i][1]),
+		    "after %u crashes", crashes[i][0]);
 }
 
 Test(spawn, request_limit_jitters_within_ten_percent)
