@@ -51,6 +51,18 @@ long long tdb_int(const char *url, const char *q, const char *p1,
 	return n;
 }
 
+long long tdb_audit_count(const char *url, const char *action,
+    const char *user_id, const char *outcome)
+{
+	char q[256];
+
+	(void)snprintf(q, sizeof(q),
+	    "SELECT count(*) FROM audit_log WHERE action = $1 AND "
+	    "($2::uuid IS NULL OR user_id = $2) AND outcome = '%s'",
+	    outcome);
+	return tdb_int(url, q, action, user_id);
+}
+
 /* A statement on the harness's own database (CREATE/DROP DATABASE may not
  * run in the transaction PQexecParams opens). */
 static void harness_exec(const char *q)

@@ -22,6 +22,11 @@ char *tdb_value(const char *url, const char *q, const char *p1, const char *p2);
 long long tdb_int(const char *url, const char *q, const char *p1,
     const char *p2);
 
+/* Rows of audit_log with action and outcome, about user_id (NULL: any
+ * user), in the database at url. outcome is the test's own constant. */
+long long tdb_audit_count(const char *url, const char *action,
+    const char *user_id, const char *outcome);
+
 /* Room for a private database's name and URL. */
 #define TDB_NAME_MAX 64
 #define TDB_URL_MAX 512

@@ -79,13 +79,7 @@ static long long sql_int(const char *q, const char *p1, const char *p2)
 static long long audit_rows(const char *action, const char *user,
     const char *outcome)
 {
-	char q[256];
-
-	(void)snprintf(q, sizeof(q),
-	    "SELECT count(*) FROM audit_log WHERE action = $1 AND "
-	    "($2::uuid IS NULL OR user_id = $2) AND outcome = '%s'",
-	    outcome);
-	return sql_int(q, action, user);
+	return tdb_audit_count(dburl, action, user, outcome);
 }
 
 /* ------------------------------------------------------------ users */

@@ -134,13 +134,7 @@ static int me_status(const char *token)
 static long long audit_count(const char *user_id, const char *action,
     const char *outcome)
 {
-	char q[256];
-
-	(void)snprintf(q, sizeof(q),
-	    "SELECT count(*) FROM audit_log WHERE user_id = $1 AND action = "
-	    "$2 AND outcome = '%s'",
-	    outcome);
-	return sql_int(q, user_id, action);
+	return tdb_audit_count(tdb_url(), action, user_id, outcome);
 }
 
 /* ------------------------------------------------------------ tokens */

@@ -808,10 +808,7 @@ Test(oauth, code_exchange_and_audience)
 		th_free(&r);
 	}
 	cr_expect(eq(i64,
-	    sql_int("SELECT count(*) FROM audit_log WHERE action = "
-	            "'oauth.token' AND user_id = $1 AND outcome = 'success'",
-	        u.id, NULL),
-	    1));
+	    tdb_audit_count(tdb_url(), "oauth.token", u.id, "success"), 1));
 	tsecret_expect_log_clean(&srv);
 }
 
@@ -1114,10 +1111,7 @@ Test(oauth, browser_sign_in_session_and_consent)
 	cr_expect(strstr(r.body, "suspended") != NULL);
 	th_free(&r);
 	cr_expect(eq(i64,
-	    sql_int("SELECT count(*) FROM audit_log WHERE action = "
-	            "'auth.login' AND user_id = $1 AND outcome = 'failure'",
-	        u.id, NULL),
-	    1));
+	    tdb_audit_count(tdb_url(), "auth.login", u.id, "failure"), 1));
 	tsecret_expect_log_clean(&srv);
 }
 

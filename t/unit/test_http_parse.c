@@ -1192,34 +1192,36 @@ Test(http_parse, form_values_are_decoded)
 	static const char f[] =
 	    "grant_type=password&username=ann%40example.org&password=a+b%2Bc"
 	    "&empty=&scope=x";
-	char out[64];
+	static const struct {
+		size_t len; /* of f given; 0: all of it */
+		const char *name;
+		long n; /* -1: absent */
+		const char *want;
+	} rows[] = {
+	    {0, "grant_type", 8, "password"},
+	    {0, "username", 15, "ann@example.org"},
+	    {0, "password", 5, "a b+c"},
+	    {0, "empty", 0, ""},
+	    /* A name is matched whole: "pass" is not "password". */
+	    {0, "pass", -1, NULL},
+	    /* The value ends at the slice's end, not at a NUL after it. */
+	    {22, "grant_type", 8, "password"},
+	    {17, "grant_type", 6, "passwo"},
+	};
 
-	cr_assert(eq(long,
-	    (long)http_form_get(f, sizeof(f) - 1, "grant_type", out,
-	        sizeof(out)),
-	    8L));
-	cr_assert(eq(str, out, "password"));
-	cr_assert(eq(long,
-	    (long)http_form_get(f, sizeof(f) - 1, "username", out, sizeof(out)),
-	    15L));
-	cr_assert(eq(str, out, "ann@example.org"));
-	cr_assert(eq(long,
-	    (long)http_form_get(f, sizeof(f) - 1, "password", out, sizeof(out)),
-	    5L));
-	cr_assert(eq(str, out, "a b+c"));
-	cr_assert(eq(long,
-	    (long)http_form_get(f, sizeof(f) - 1, "empty", out, sizeof(out)),
-	    0L));
-	cr_assert(eq(str, out, ""));
-	/* A name is matched whole: "pass" is not "password". */
-	cr_assert(eq(long,
-	    (long)http_form_get(f, sizeof(f) - 1, "pass", out, sizeof(out)),
-	    -1L));
-	/* The value ends at the slice's end, not at a NUL after it. */
-	cr_assert(eq(long,
-	    (long)http_form_get(f, 22, "grant_type", out, sizeof(out)), 8L));
-	cr_assert(eq(long,
-	    (long)http_form_get(f, 17, "grant_type", out, sizeof(out)), 6L));
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char out[64];
+		size_t len = rows[i].len != 0 ? rows[i].len : sizeof(f) - 1;
+
+		cr_expect(eq(long,
+		              (long)http_form_get(f, len, rows[i].name, out,
+		                  sizeof(out)),
+		              rows[i].n),
+		    "row %zu: %s", i, rows[i].name);
+		if (rows[i].want != NULL)
+			cr_expect(eq(str, out, (char *)rows[i].want),
+			    "row %zu: %s", i, rows[i].name);
+	}
 }
 
 Test(http_parse, form_refuses_what_is_malformed)
