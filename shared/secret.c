@@ -221,6 +221,19 @@ int secret_sha256(const void *p, size_t n, unsigned char out[SECRET_SHA256_LEN])
 	return 0;
 }
 
+int secret_sha256_bytea(const void *p, size_t n, char out[SECRET_BYTEA_HEX_LEN])
+{
+	unsigned char h[SECRET_SHA256_LEN];
+
+	out[0] = '\0';
+	if (secret_sha256(p, n, h) != 0)
+		return -1;
+	out[0] = '\\';
+	out[1] = 'x';
+	secret_hex(h, sizeof(h), out + 2);
+	return 0;
+}
+
 void secret_hex(const unsigned char *p, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -80,6 +80,13 @@ int secret_random_base62(char *out, size_t n);
 int secret_sha256(const void *p, size_t n,
     unsigned char out[SECRET_SHA256_LEN]);
 
+/* The SHA-256 of p[0..n) as the text of a PostgreSQL bytea parameter:
+ * "\\x" and 64 lowercase hex digits. Returns 0, or -1 (see secret_sha256;
+ * out is then ""). */
+#define SECRET_BYTEA_HEX_LEN (2 + 2 * SECRET_SHA256_LEN + 1)
+int secret_sha256_bytea(const void *p, size_t n,
+    char out[SECRET_BYTEA_HEX_LEN]);
+
 /* Lowercase hex of p[0..n) into out, which holds 2n + 1 bytes. */
 void secret_hex(const unsigned char *p, size_t n, char *out);
 

@@ -356,6 +356,10 @@ Test(auth, register_refuses_bad_input)
 	        "{\"email\":\"x@example.org\",\"password\":"
 	        "\"long enough\"}",
 	        "unsupported_media_type", 415},
+	    {"application/jsonx",
+	        "{\"email\":\"x@example.org\",\"password\":"
+	        "\"long enough\"}",
+	        "unsupported_media_type", 415},
 	};
 
 	start(NULL);
@@ -953,6 +957,16 @@ Test(auth, oauth_token_password_grant)
 	cr_expect(eq(str, (char *)th_str(o, "error"), "invalid_request"));
 	json_object_put(o);
 	th_free(&r);
+	/* A media type that only begins like the form's is another one. */
+	{
+		const char *hx[2] = {
+		    "Content-Type: application/x-www-form-urlencodedx", NULL};
+
+		(void)th_req(srv.port, "POST", "/oauth/token", hx,
+		    "grant_type=password", &r);
+		th_expect_reason(&r, 400, "unsupported_media_type");
+		th_free(&r);
+	}
 	tsecret_expect_log_clean(&srv);
 }
 

@@ -92,6 +92,9 @@ Test(mcp, accept_and_content_type_are_checked)
 	    {{TMCP_CT_JSON, "Accept:", NULL}, 406, "Not Acceptable"},
 	    {{"Content-Type: text/plain", TMCP_ACCEPT, NULL}, 415,
 	        "Content-Type must be application/json"},
+	    /* A longer type that begins the same is another type. */
+	    {{"Content-Type: application/jsonl", TMCP_ACCEPT, NULL}, 415,
+	        "Content-Type must be application/json"},
 	    /* Parameters of the media type are fine: this one gets as far
 	     * as the session check. */
 	    {{"Content-Type: application/json; charset=utf-8", TMCP_ACCEPT,

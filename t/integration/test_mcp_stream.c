@@ -362,7 +362,14 @@ Test(mcp_stream, max_stream_workers_caps_the_waits)
 	json_object_put(req);
 }
 
-Test(mcp_stream, cancelled_call_ends_without_a_result)
+#define CANCEL_C1                                                              \
+	"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","         \
+	"\"params\":{\"requestId\":\"c-1\",\"reason\":\"no need\"}}"
+
+/* Start a sampling call "c-1" in a session of version, send cancel (a
+ * notification, or a batch holding it): 202, and the call's stream ends
+ * without a result, its wait gone. */
+static void cancel_ends_the_call(const char *version, const char *cancel)
 {
 	struct tmcp_client c;
 	struct tmcp_stream s;
@@ -370,16 +377,9 @@ Test(mcp_stream, cancelled_call_ends_without_a_result)
 	json_object *req, *o;
 
 	start(POOL_OF_4);
-	tmcp_open(&c, srv.port, NULL, "2025-11-25", TMCP_SAMPLING_CAPS);
+	tmcp_open(&c, srv.port, NULL, version, TMCP_SAMPLING_CAPS);
 	req = sampling_begin(&s, &c, "mcp-cancelled", SAMPLE_CALL("\"c-1\""));
-	cr_expect(eq(int,
-	              tmcp_post(&c, NULL,
-	                  "{\"jsonrpc\":\"2.0\",\"method\":"
-	                  "\"notifications/cancelled\",\"params\":"
-	                  "{\"requestId\":\"c-1\",\"reason\":\"no need\"}}",
-	                  &r),
-	              202),
-	    "%s", r.body);
+	cr_expect(eq(int, tmcp_post(&c, NULL, cancel, &r), 202), "%s", r.body);
 	th_free(&r);
 	/* A cancelled request gets no response: the stream just ends. */
 	o = tmcp_stream_next(&s, 30000);
@@ -393,6 +393,17 @@ Test(mcp_stream, cancelled_call_ends_without_a_result)
 	cr_expect(
 	    eq(int, sampling_answer(&c, req, "hi", "mcp-after-cancel"), 400));
 	json_object_put(req);
+}
+
+Test(mcp_stream, cancelled_call_ends_without_a_result)
+{
+	cancel_ends_the_call("2025-11-25", CANCEL_C1);
+}
+
+/* The same notification inside a batch (versions that have them). */
+Test(mcp_stream, cancellation_in_a_batch_ends_the_call)
+{
+	cancel_ends_the_call("2025-03-26", "[" CANCEL_C1 "]");
 }
 
 Test(mcp_stream, client_hanging_up_frees_its_wait)

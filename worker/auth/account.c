@@ -343,11 +343,10 @@ void auth_h_login(const struct router_call *call, struct http_resp *r)
 
 void auth_h_oauth_token(const struct router_call *call, struct http_resp *r)
 {
-	char ct[128], grant[64], user[AUTH_EMAIL_MAX + 2],
-	    pw[AUTH_PASSWORD_MAX + 2];
+	char grant[64], user[AUTH_EMAIL_MAX + 2], pw[AUTH_PASSWORD_MAX + 2];
 
-	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
-	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+	if (!router_content_type_is(call,
+	        "application/x-www-form-urlencoded")) {
 		auth_oauth_error(call, r, 400, "invalid_request",
 		    "unsupported_media_type",
 		    "Send the form as application/x-www-form-urlencoded.");
@@ -396,7 +395,7 @@ void auth_h_refresh(const struct router_call *call, struct http_resp *r)
 		    "The refresh token is malformed.");
 		goto out;
 	}
-	if (auth_hash_secret(tok, strlen(tok), old) != 0 ||
+	if (secret_sha256_bytea(tok, strlen(tok), old) != 0 ||
 	    auth_refresh_new(fresh, fresh_h) != 0) {
 		http_resp_error(r, 500, NULL, call->request_id);
 		goto out;
@@ -480,7 +479,7 @@ void auth_h_logout(const struct router_call *call, struct http_resp *r)
 		goto out;
 	}
 	if (tok != NULL && strlen(tok) == AUTH_REFRESH_LEN &&
-	    auth_hash_secret(tok, strlen(tok), hash) == 0) {
+	    secret_sha256_bytea(tok, strlen(tok), hash) == 0) {
 		const char *params[2] = {hash, who->user_id};
 		PGresult *res = NULL;
 

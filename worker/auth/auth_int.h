@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "http_resp.h"
+#include "secret.h"
 
 struct auth_state {
 	const struct worker_ctx *ctx;
@@ -101,13 +102,9 @@ bool auth_key_name(const struct router_call *call, struct http_resp *r,
 /* A string member of o, or NULL when absent or not a string. */
 const char *auth_json_str(struct json_object *o, const char *key);
 
-/* The text form of a bytea parameter for 32 bytes: "\\x" and 64 hex. */
-#define AUTH_BYTEA_HEX_LEN (2 + 64 + 1)
-void auth_bytea_hex(const unsigned char h[32], char out[AUTH_BYTEA_HEX_LEN]);
-
-/* SHA-256 of a secret for storage (refresh tokens, API keys), as bytea
- * text. Returns 0 or -1. */
-int auth_hash_secret(const char *s, size_t len, char out[AUTH_BYTEA_HEX_LEN]);
+/* Secrets are stored as their SHA-256 (secret_sha256_bytea): refresh
+ * tokens, API keys, OAuth codes and client secrets. */
+#define AUTH_BYTEA_HEX_LEN SECRET_BYTEA_HEX_LEN
 
 /* The audit log: a row in audit_log and a log line. user_id is whom the
  * event concerns, actor_id who acted when that is someone else (both may

@@ -99,14 +99,11 @@ void auth_unavailable(const struct router_call *call, struct http_resp *r)
 struct json_object *auth_body_json(const struct router_call *call,
     struct http_resp *r)
 {
-	char ct[128];
 	struct json_tokener *tok;
 	struct json_object *o;
 	size_t n;
 
-	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
-	    strcspn(ct, "; \t") != 16 ||
-	    strncasecmp(ct, "application/json", 16) != 0) {
+	if (!router_content_type_is(call, "application/json")) {
 		auth_refuse(call, r, 415, "unsupported_media_type",
 		    "Send the body as Content-Type: application/json.");
 		return NULL;
@@ -209,23 +206,6 @@ const char *auth_json_str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-void auth_bytea_hex(const unsigned char h[32], char out[AUTH_BYTEA_HEX_LEN])
-{
-	out[0] = '\\';
-	out[1] = 'x';
-	secret_hex(h, 32, out + 2);
-}
-
-int auth_hash_secret(const char *s, size_t len, char out[AUTH_BYTEA_HEX_LEN])
-{
-	unsigned char h[SECRET_SHA256_LEN];
-
-	if (secret_sha256(s, len, h) != 0)
-		return -1;
-	auth_bytea_hex(h, out);
-	return 0;
-}
-
 int auth_refresh_new(char out[AUTH_REFRESH_LEN + 1],
     char hash[AUTH_BYTEA_HEX_LEN])
 {
@@ -233,7 +213,7 @@ int auth_refresh_new(char out[AUTH_REFRESH_LEN + 1],
 	out[AUTH_REFRESH_LEN] = '\0';
 	if (secret_random_base62(out + 3, AUTH_REFRESH_LEN - 3) != 0)
 		return -1;
-	return auth_hash_secret(out, AUTH_REFRESH_LEN, hash);
+	return secret_sha256_bytea(out, AUTH_REFRESH_LEN, hash);
 }
 
 bool auth_uuid_valid(const char *s, size_t len)

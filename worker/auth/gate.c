@@ -173,7 +173,7 @@ int auth_key_verify(const char *key, size_t len, struct auth_principal *p,
 
 	if (!key_shaped(key, len))
 		KFAIL(401, "malformed_key", "The API key is malformed.");
-	if (auth_hash_secret(key, len, hash) != 0)
+	if (secret_sha256_bytea(key, len, hash) != 0)
 		KFAIL(500, "internal", "The API key could not be checked.");
 	dr = db_exec(auth_g.db, Q_APIKEY_AUTH, params, &res);
 	if (dr == DB_UNAVAILABLE)

@@ -45,7 +45,7 @@ void auth_key_provision(const struct router_call *call, struct http_resp *r,
 	}
 	memcpy(key, kind, klen);
 	if (secret_random_base62(key + klen, AUTH_KEY_RANDOM_LEN) != 0 ||
-	    auth_hash_secret(key, klen + AUTH_KEY_RANDOM_LEN, hash) != 0) {
+	    secret_sha256_bytea(key, klen + AUTH_KEY_RANDOM_LEN, hash) != 0) {
 		http_resp_error(r, 500, NULL, call->request_id);
 		return;
 	}

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "http_resp.h"
@@ -303,6 +304,15 @@ const char *router_header(const struct router_call *call, const char *name,
 	memcpy(out, call->buf + s.off, n);
 	out[n] = '\0';
 	return out;
+}
+
+bool router_content_type_is(const struct router_call *call, const char *type)
+{
+	char ct[128];
+	size_t n = strlen(type);
+
+	return router_header(call, "Content-Type", ct, sizeof(ct)) != NULL &&
+	    strcspn(ct, "; \t") == n && strncasecmp(ct, type, n) == 0;
 }
 
 void router_send_json(const struct router_call *call, struct http_resp *r,

@@ -181,6 +181,10 @@ const char *router_param(const struct router_match *m, const char *name,
 const char *router_header(const struct router_call *call, const char *name,
     char *out, size_t outlen);
 
+/* Whether call's Content-Type is the media type type (case-insensitive),
+ * alone or followed by parameters ("; charset=utf-8"). */
+bool router_content_type_is(const struct router_call *call, const char *type);
+
 /* Make doc (taken; NULL is allowed) the JSON body of r with status; when
  * it cannot be (NULL, or too large for r), a 500 that says so. */
 void router_send_json(const struct router_call *call, struct http_resp *r,

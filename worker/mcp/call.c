@@ -75,11 +75,6 @@ bool mcp_client_can(const struct mcp_call *call, const char *capability)
 	return false;
 }
 
-json_object *mcp_result(struct mcp_call *call)
-{
-	return call->result;
-}
-
 /* The result's array member name ("content", "contents"), made when
  * absent. */
 static json_object *result_array(struct mcp_call *call, const char *name)
@@ -171,7 +166,8 @@ void mcp_tool_structured(struct mcp_call *call, json_object *obj)
 	if (obj == NULL)
 		return;
 	mcp_tool_text(call,
-	    json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+	    json_object_to_json_string_ext(obj,
+	        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_object_add(call->result, "structuredContent", obj);
 }
 
@@ -297,7 +293,8 @@ int mcp_stream_send(struct mcp_call *call, json_object *msg)
 
 	if (stream_begin(call) != 0)
 		return -1;
-	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	text = json_object_to_json_string_ext(msg,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	buf_init_dynamic(&b, MCP_EVENT_MAX);
 	if (buf_puts(&b, "event: message\ndata: ") == 0 &&
 	    buf_puts(&b, text) == 0 && buf_puts(&b, "\n\n") == 0)
@@ -614,7 +611,6 @@ int mcp_client_request(struct mcp_call *call, const char *method,
 		(void)snprintf(err, errlen, "the client went away");
 		goto out;
 	}
-	call->waits++;
 	got = wait_answer(call, rid, &answer, err, errlen);
 	if (got == 0)
 		(void)snprintf(err, errlen,

@@ -146,9 +146,8 @@ bool mcp_client_can(const struct mcp_call *call, const char *capability);
 
 /* ---- results ---------------------------------------------------------- */
 
-/* The result object being built (the "result" member of the answer);
- * borrowed. Helpers below cover the usual shapes. */
-json_object *mcp_result(struct mcp_call *call);
+/* The result being built (the "result" member of the answer) is filled
+ * through these helpers. */
 
 /* Tools: add a content item to "content". text is copied. */
 void mcp_tool_text(struct mcp_call *call, const char *text);

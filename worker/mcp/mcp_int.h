@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "mcp.h"
+#include "secret.h"
 
 struct cfg;
 struct db;
@@ -51,7 +52,7 @@ extern const char *const mcp_versions[];
 /* Session ids: 43 base62 characters (256 bits). */
 #define MCP_SESSION_ID_LEN 43
 /* "\x" and the SHA-256 in hex: a bytea parameter. */
-#define MCP_HASH_PARAM_LEN (2 + 64 + 1)
+#define MCP_HASH_PARAM_LEN SECRET_BYTEA_HEX_LEN
 
 struct mcp_session {
 	char hash[MCP_HASH_PARAM_LEN]; /* "" for a request outside one */
@@ -70,12 +71,10 @@ struct mcp_call {
 	json_object *progress_token; /* params._meta.progressToken */
 	json_object *result;         /* being built (owned) */
 	json_object *error;          /* set: the answer is this error */
-	bool anonymous_ok;           /* fixtures on: anonymous callers */
 	bool streaming;              /* the event stream began */
 	bool gone;                   /* the client is gone */
 	bool in_batch;               /* one message of a batch */
 	bool cancelled;              /* notifications/cancelled came */
-	unsigned waits;              /* requests sent to the client */
 };
 
 /* Whether v is a protocol version served. */

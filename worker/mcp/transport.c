@@ -187,9 +187,7 @@ static bool post_headers_ok(const struct router_call *call, struct http_resp *r)
 		    "and text/event-stream");
 		return false;
 	}
-	if (router_header(call, "Content-Type", v, sizeof(v)) == NULL ||
-	    strncasecmp(v, "application/json", 16) != 0 ||
-	    (v[16] != '\0' && v[16] != ';' && v[16] != ' ')) {
+	if (!router_content_type_is(call, "application/json")) {
 		refuse(call, r, 415, -32000,
 		    "Unsupported Media Type: Content-Type must be "
 		    "application/json");
@@ -212,14 +210,15 @@ static bool post_headers_ok(const struct router_call *call, struct http_resp *r)
 
 /* ---- sessions ---------------------------------------------------------- */
 
-static void hash_param(const char *id, char out[MCP_HASH_PARAM_LEN])
+/* The session's key, the SHA-256 of its id; false after answering 500. */
+static bool hash_id(const struct router_call *call, struct http_resp *r,
+    const char *id, char out[MCP_HASH_PARAM_LEN])
 {
-	unsigned char h[32];
-
-	(void)secret_sha256(id, strlen(id), h);
-	out[0] = '\\';
-	out[1] = 'x';
-	secret_hex(h, sizeof(h), out + 2);
+	if (secret_sha256_bytea(id, strlen(id), out) == 0)
+		return true;
+	log_errx("MCP: could not hash a session id");
+	http_resp_error(r, 500, NULL, call->request_id);
+	return false;
 }
 
 static const char *user_of(const struct router_call *call)
@@ -260,7 +259,8 @@ static int session_load(const struct router_call *call, struct http_resp *r,
 		refuse(call, r, 404, -32001, "Session not found");
 		return -1;
 	}
-	hash_param(id, s->hash);
+	if (!hash_id(call, r, id, s->hash))
+		return -1;
 	(void)snprintf(idle, sizeof(idle), "%.3f",
 	    (double)mcp_g.cfg->mcp_session_idle_timeout / 1000.0);
 	/* last_seen is written when a tenth of the idle time old: a
@@ -349,7 +349,8 @@ static int session_new(const struct router_call *call, struct http_resp *r,
 		    "no randomness for a session");
 		return -1;
 	}
-	hash_param(id, s->hash);
+	if (!hash_id(call, r, id, s->hash))
+		return -1;
 	(void)snprintf(caps, sizeof(caps), "%d", s->caps);
 	(void)snprintf(idle, sizeof(idle), "%.3f",
 	    (double)mcp_g.cfg->mcp_session_idle_timeout / 1000.0);
@@ -513,12 +514,19 @@ static void batch(const struct router_call *http, struct http_resp *r,
 			        NULL));
 		else if (k == MCP_MSG_REQUEST)
 			resp = answer(&call, m);
+		else if (k == MCP_MSG_NOTIFICATION)
+			cancel_notify(m, s);
 		else if (k == MCP_MSG_RESPONSE) {
 			json_object *id;
 
+			/* JSON-RPC gives a response no reply, so one that no
+			 * request waits for is only logged. */
 			json_object_object_get_ex(m, "id", &id);
-			(void)mcp_answer_deliver(s->hash,
-			    json_object_get_string(id), m);
+			if (mcp_answer_deliver(s->hash,
+			        json_object_get_string(id), m) <= 0)
+				log_info("MCP: a batch carried an answer "
+				         "(id %.40s) that no request waits for",
+				    json_object_get_string(id));
 		}
 		if (resp != NULL && call.streaming) {
 			(void)mcp_stream_send(&call, resp);
@@ -643,7 +651,12 @@ void mcp_http_delete(const struct router_call *call, struct http_resp *r)
 		    "Bad Request: Mcp-Session-Id header is required");
 		return;
 	}
-	hash_param(id, s.hash);
+	if (!id_sane(id)) {
+		refuse(call, r, 404, -32001, "Session not found");
+		return;
+	}
+	if (!hash_id(call, r, id, s.hash))
+		return;
 	p[0] = s.hash;
 	p[1] = user_of(call);
 	rc = db_exec(mcp_g.db, Q_MCP_SESSION_END, p, &res);

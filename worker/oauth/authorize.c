@@ -356,7 +356,7 @@ static int session_user(const struct router_call *call,
 	*consented = false;
 	have = cookie_get(call, SESSION_COOKIE, sid, sizeof(sid)) &&
 	    token_shaped(sid, "os_", OAUTH_SECRET_LEN) &&
-	    auth_hash_secret(sid, OAUTH_SECRET_LEN, hash) == 0;
+	    secret_sha256_bytea(sid, OAUTH_SECRET_LEN, hash) == 0;
 	secret_wipe(sid, sizeof(sid));
 	if (!have)
 		return 0;
@@ -503,11 +503,11 @@ void oauth_h_authorize_form(const struct router_call *call, struct http_resp *r)
 {
 	struct oauth_areq q;
 	struct oauth_client c;
-	char ct[128], action[16];
+	char action[16];
 
 	memset(&c, 0, sizeof(c));
-	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
-	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+	if (!router_content_type_is(call,
+	        "application/x-www-form-urlencoded")) {
 		oauth_page_error(call, r, 415,
 		    "The form must be sent as "
 		    "application/x-www-form-urlencoded.");
@@ -528,8 +528,8 @@ void oauth_h_authorize_form(const struct router_call *call, struct http_resp *r)
 		    "error_description", "The user denied access.");
 		goto out;
 	}
-	if (oauth_param(call->body, call->body_len, "email", ct, 2) != -1 ||
-	    oauth_param(call->body, call->body_len, "password", ct, 2) != -1)
+	if (oauth_param(call->body, call->body_len, "email", action, 2) != -1 ||
+	    oauth_param(call->body, call->body_len, "password", action, 2) != -1)
 		form_login(call, r, &q, &c);
 	else
 		form_allow(call, r, &q, &c);

@@ -73,7 +73,7 @@ int oauth_new_secret(const char *kind, char *out, char hash[AUTH_BYTEA_HEX_LEN])
 	if (secret_random_base62(out + 3, OAUTH_SECRET_LEN - 3) != 0)
 		return -1;
 	out[OAUTH_SECRET_LEN] = '\0';
-	return auth_hash_secret(out, OAUTH_SECRET_LEN, hash);
+	return secret_sha256_bytea(out, OAUTH_SECRET_LEN, hash);
 }
 
 /* The grant bits of a space-separated list; 0 when one is unknown. */

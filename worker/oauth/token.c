@@ -163,7 +163,7 @@ static bool secret_matches(const struct oauth_client *c, const char *secret)
 	if (c->method == OAUTH_AUTH_NONE)
 		return secret[0] == '\0';
 	return secret[0] != '\0' &&
-	    auth_hash_secret(secret, strlen(secret), hash) == 0 &&
+	    secret_sha256_bytea(secret, strlen(secret), hash) == 0 &&
 	    strlen(c->secret_hex) == 64 &&
 	    secret_equal(hash + 2, c->secret_hex, 64);
 }
@@ -201,6 +201,11 @@ static bool client_auth(const struct router_call *call, struct http_resp *r,
 		http_resp_error(r, 500, NULL, call->request_id);
 	else if (st != 0)
 		client_refused(call, r, id, b == 1, "unknown_client");
+	else if ((c->method == OAUTH_AUTH_BASIC && b != 1) ||
+	    (c->method == OAUTH_AUTH_POST && b == 1))
+		/* A confidential client authenticates the way it registered
+		 * (token_endpoint_auth_method), never the other. */
+		client_refused(call, r, id, b == 1, "auth_method_mismatch");
 	else if (!secret_matches(c, secret))
 		client_refused(call, r, id, b == 1, "bad_client_secret");
 	else
@@ -360,7 +365,7 @@ static void grant_code(const struct router_call *call, struct http_resp *r,
 		    "Give code and code_verifier.");
 		goto out;
 	}
-	if (auth_hash_secret(code, strlen(code), hash) != 0 ||
+	if (secret_sha256_bytea(code, strlen(code), hash) != 0 ||
 	    secret_random_base62(jti, AUTH_JTI_LEN) != 0) {
 		http_resp_error(r, 500, NULL, call->request_id);
 		goto out;
@@ -473,7 +478,7 @@ static void grant_refresh(const struct router_call *call, struct http_resp *r,
 	}
 	if (!scope_resource_ok(call, r, resource))
 		goto out;
-	if (auth_hash_secret(tok, AUTH_REFRESH_LEN, old_h) != 0 ||
+	if (secret_sha256_bytea(tok, AUTH_REFRESH_LEN, old_h) != 0 ||
 	    auth_refresh_new(fresh, fresh_h) != 0) {
 		http_resp_error(r, 500, NULL, call->request_id);
 		goto out;
@@ -525,12 +530,12 @@ static void grant_client(const struct router_call *call, struct http_resp *r,
 
 void oauth_h_token(const struct router_call *call, struct http_resp *r)
 {
-	char ct[128], grant[40];
+	char grant[40];
 	struct oauth_client c;
 
 	memset(&c, 0, sizeof(c));
-	if (router_header(call, "Content-Type", ct, sizeof(ct)) == NULL ||
-	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+	if (!router_content_type_is(call,
+	        "application/x-www-form-urlencoded")) {
 		refuse(call, r, "invalid_request", "unsupported_media_type",
 		    "Send the form as application/x-www-form-urlencoded.");
 		return;
