@@ -529,7 +529,8 @@ void oauth_h_authorize_form(const struct router_call *call, struct http_resp *r)
 		goto out;
 	}
 	if (oauth_param(call->body, call->body_len, "email", action, 2) != -1 ||
-	    oauth_param(call->body, call->body_len, "password", action, 2) != -1)
+	    oauth_param(call->body, call->body_len, "password", action, 2) !=
+	        -1)
 		form_login(call, r, &q, &c);
 	else
 		form_allow(call, r, &q, &c);
