@@ -247,7 +247,7 @@ const struct cfg_key cfg_keys_table[] = {
 	/* rate limits */
 	{"rate_limit_auth", CFG_INT, OFF(rate_limit_auth), "10", 0, 1000000, NULL, NULL, 0,
 	 NULL, "Rate limits",
-	 "Requests a minute one client address may make to the register, login and token endpoints; 0 turns the limit off."},
+	 "Requests a minute one client address may make to the public authentication endpoints (register, login, refresh, the token endpoints, /admin/setup, /oauth2/register and the /oauth2/authorize form); 0 turns the limit off."},
 
 	/* HTTP security */
 	{"cors_allowed_origins", CFG_STRING, OFF(cors_allowed_origins), "", 0, 0, NULL, NULL, CFG_EMPTY_OK,
@@ -281,7 +281,7 @@ const struct cfg_key cfg_keys_table[] = {
 	 "Workers that may hold a response stream open at once while a tool waits for its client; a call past the cap gets a tool error at once."},
 	{"mcp_fixtures", CFG_BOOL, OFF(mcp_fixtures), "off", 0, 0, NULL, NULL, 0,
 	 NULL, "MCP",
-	 "Serve the MCP conformance suite's test_* tools, resources and prompts, to anonymous clients too (and only those); refused unless every listener is loopback. Never in production."},
+	 "Serve the MCP conformance suite's test_* tools, resources and prompts to every client; a client without a credential is then let into /mcp (no 401 challenge) and sees only these. Refused unless every listener is loopback. Never in production."},
 	{"oauth_code_ttl", CFG_DURATION, OFF(oauth_code_ttl), "1min", SEC(10), MIN(10), NULL, NULL, 0,
 	 NULL, "MCP",
 	 "Lifetime of an OAuth authorization code (single use) given to an MCP client."},
